@@ -1,0 +1,18 @@
+//! Inventory: the one true stock figure per SKU.
+//!
+//! Owns the product catalogue ([`Product`]), stock levels ([`StockLevel`]: on hand, reserved,
+//! available) and the immutable movement ledger ([`StockMovement`]) that explains every change.
+//! Use cases live in [`service`]; storage is reached only through the traits in [`ports`].
+//! Must never depend on an I/O crate (database, broker, HTTP).
+
+pub mod error;
+pub mod movement;
+pub mod ports;
+pub mod product;
+pub mod service;
+pub mod stock;
+
+pub use error::InventoryError;
+pub use movement::{MovementKind, StockMovement};
+pub use product::{Dimensions, NewProduct, Product};
+pub use stock::StockLevel;

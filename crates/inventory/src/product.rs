@@ -1,0 +1,230 @@
+use chrono::{DateTime, Utc};
+use kernel::{Money, ProductId, Sku, TenantId, ValidationErrors};
+use serde::{Deserialize, Serialize};
+
+/// Outer dimensions of one unit, in millimetres.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dimensions {
+    pub length_mm: u32,
+    pub width_mm: u32,
+    pub height_mm: u32,
+}
+
+/// A catalogue entry. Identity within a tenant is the SKU.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Product {
+    pub id: ProductId,
+    pub tenant_id: TenantId,
+    pub sku: Sku,
+    pub name: String,
+    pub barcode: Option<String>,
+    pub weight_grams: Option<u32>,
+    pub dimensions: Option<Dimensions>,
+    pub unit_cost: Option<Money>,
+    pub hs_code: Option<String>,
+    pub country_of_origin: Option<String>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What a seller supplies to create a product, before it is checked.
+#[derive(Debug, Clone, Default)]
+pub struct NewProduct {
+    pub sku: String,
+    pub name: String,
+    pub barcode: Option<String>,
+    pub weight_grams: Option<i64>,
+    pub dimensions: Option<(i64, i64, i64)>,
+    pub unit_cost: Option<(i64, String)>,
+    pub hs_code: Option<String>,
+    pub country_of_origin: Option<String>,
+}
+
+const MAX_NAME: usize = 200;
+const MAX_WEIGHT_GRAMS: i64 = 1_000_000; // one tonne: beyond parcel fulfilment
+const MAX_DIMENSION_MM: i64 = 10_000;
+
+impl NewProduct {
+    /// Checks every field and reports every problem at once.
+    pub fn validate(
+        self,
+        id: ProductId,
+        tenant_id: TenantId,
+        now: DateTime<Utc>,
+    ) -> Result<Product, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let sku = errors.check("sku", Sku::parse(&self.sku));
+        let name = self.name.trim().to_owned();
+        if name.is_empty() {
+            errors.add("name", "name must not be empty");
+        } else if name.chars().count() > MAX_NAME {
+            errors.add(
+                "name",
+                format!("name must be at most {MAX_NAME} characters"),
+            );
+        }
+        let barcode = self
+            .barcode
+            .and_then(|b| errors.check("barcode", parse_gtin(&b)));
+        let weight_grams = self.weight_grams.and_then(|w| {
+            errors.check(
+                "weight_grams",
+                in_range(w, 1, MAX_WEIGHT_GRAMS, "weight_grams"),
+            )
+        });
+        let dimensions = self.dimensions.and_then(|(l, w, h)| {
+            let l = errors.check(
+                "dimensions.length_mm",
+                in_range(l, 1, MAX_DIMENSION_MM, "length_mm"),
+            );
+            let w = errors.check(
+                "dimensions.width_mm",
+                in_range(w, 1, MAX_DIMENSION_MM, "width_mm"),
+            );
+            let h = errors.check(
+                "dimensions.height_mm",
+                in_range(h, 1, MAX_DIMENSION_MM, "height_mm"),
+            );
+            Some(Dimensions {
+                length_mm: l?,
+                width_mm: w?,
+                height_mm: h?,
+            })
+        });
+        let unit_cost = self.unit_cost.and_then(|(amount, currency)| {
+            let currency = errors.check("unit_cost.currency", kernel::Currency::parse(&currency));
+            if amount < 0 {
+                errors.add("unit_cost.amount_minor", "unit cost must not be negative");
+                return None;
+            }
+            Some(Money::new(amount, currency?))
+        });
+        let hs_code = self.hs_code.and_then(|code| {
+            let digits: String = code.chars().filter(|c| *c != '.').collect();
+            if (6..=10).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) {
+                Some(digits)
+            } else {
+                errors.add("hs_code", "HS code must be 6 to 10 digits");
+                None
+            }
+        });
+        let country_of_origin = self.country_of_origin.and_then(|c| {
+            let c = c.trim().to_ascii_uppercase();
+            if c.len() == 2 && c.chars().all(|ch| ch.is_ascii_alphabetic()) {
+                Some(c)
+            } else {
+                errors.add(
+                    "country_of_origin",
+                    "country must be a two-letter ISO 3166-1 code such as US",
+                );
+                None
+            }
+        });
+        errors.into_result()?;
+        Ok(Product {
+            id,
+            tenant_id,
+            sku: sku.expect("checked above"),
+            name,
+            barcode,
+            weight_grams,
+            dimensions,
+            unit_cost,
+            hs_code,
+            country_of_origin,
+            version: 1,
+            created_at: now,
+        })
+    }
+}
+
+fn in_range(value: i64, min: i64, max: i64, what: &str) -> Result<u32, String> {
+    if (min..=max).contains(&value) {
+        Ok(value as u32)
+    } else {
+        Err(format!("{what} must be between {min} and {max}"))
+    }
+}
+
+/// Accepts a GTIN-8, UPC-A (12), EAN-13 or GTIN-14 with a correct check digit.
+pub fn parse_gtin(raw: &str) -> Result<String, String> {
+    let code = raw.trim();
+    if !matches!(code.len(), 8 | 12 | 13 | 14) || !code.chars().all(|c| c.is_ascii_digit()) {
+        return Err("barcode must be a GTIN of 8, 12, 13 or 14 digits".into());
+    }
+    let digits: Vec<u32> = code.chars().filter_map(|c| c.to_digit(10)).collect();
+    let (body, check) = digits.split_at(digits.len() - 1);
+    // Weights alternate 3,1,3,... starting from the digit next to the check digit.
+    let sum: u32 = body
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, d)| if i % 2 == 0 { d * 3 } else { *d })
+        .sum();
+    let expected = (10 - sum % 10) % 10;
+    if expected == check[0] {
+        Ok(code.to_owned())
+    } else {
+        Err(format!(
+            "barcode check digit is wrong (expected {expected}): check for a typo"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft() -> NewProduct {
+        NewProduct {
+            sku: "TEE-BLUE-M".into(),
+            name: "Blue tee, M".into(),
+            ..Default::default()
+        }
+    }
+
+    fn validate(p: NewProduct) -> Result<Product, ValidationErrors> {
+        p.validate(ProductId::new(), TenantId::new(), Utc::now())
+    }
+
+    #[test]
+    fn a_minimal_product_is_valid() {
+        let p = validate(draft()).unwrap();
+        assert_eq!(p.sku.as_str(), "TEE-BLUE-M");
+        assert_eq!(p.version, 1);
+    }
+
+    #[test]
+    fn every_invalid_field_is_reported_at_once() {
+        let errors = validate(NewProduct {
+            sku: "bad sku".into(),
+            name: " ".into(),
+            weight_grams: Some(-5),
+            ..draft()
+        })
+        .unwrap_err();
+        let fields: Vec<_> = errors.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["sku", "name", "weight_grams"]);
+    }
+
+    #[test]
+    fn real_gtins_are_accepted_and_a_typo_is_caught() {
+        assert!(parse_gtin("4006381333931").is_ok()); // EAN-13
+        assert!(parse_gtin("036000291452").is_ok()); // UPC-A
+        assert!(parse_gtin("96385074").is_ok()); // GTIN-8
+        assert!(parse_gtin("4006381333932").is_err());
+        assert!(parse_gtin("ABC").is_err());
+    }
+
+    #[test]
+    fn country_is_normalised_to_upper_case() {
+        let p = validate(NewProduct {
+            country_of_origin: Some("de".into()),
+            hs_code: Some("6109.10".into()),
+            ..draft()
+        })
+        .unwrap();
+        assert_eq!(p.country_of_origin.as_deref(), Some("DE"));
+        assert_eq!(p.hs_code.as_deref(), Some("610910"));
+    }
+}
