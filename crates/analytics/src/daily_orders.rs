@@ -1,0 +1,110 @@
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use kernel::{EventEnvelope, EventId, StoreError, TenantId};
+use std::collections::{BTreeMap, HashSet};
+
+/// One tile row: a day, a channel, and how many orders came in and were cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DailyOrderCount {
+    pub created: u64,
+    pub cancelled: u64,
+    /// Sum of order totals in minor units, per the order's currency (one currency per tenant
+    /// dashboard for now).
+    pub revenue_minor: i64,
+}
+
+/// Orders per UTC day and channel for one tenant, built from `order.*` events.
+/// Applying the same event twice changes nothing (at-least-once delivery).
+#[derive(Debug, Clone, Default)]
+pub struct DailyOrders {
+    pub tenant_id: Option<TenantId>,
+    pub rows: BTreeMap<(NaiveDate, String), DailyOrderCount>,
+    seen: HashSet<EventId>,
+}
+
+impl DailyOrders {
+    pub fn apply(&mut self, event: &EventEnvelope) {
+        if self.tenant_id.is_some_and(|t| t != event.tenant_id) || !self.seen.insert(event.id) {
+            return;
+        }
+        self.tenant_id = Some(event.tenant_id);
+        let channel = event.payload["channel"]
+            .as_str()
+            .unwrap_or("unknown")
+            .to_owned();
+        let row = self
+            .rows
+            .entry((event.occurred_at.date_naive(), channel))
+            .or_default();
+        match event.event_type.as_str() {
+            "order.created" => {
+                row.created += 1;
+                row.revenue_minor += event.payload["total"]["amount_minor"].as_i64().unwrap_or(0);
+            }
+            "order.cancelled" => row.cancelled += 1,
+            _ => {}
+        }
+    }
+}
+
+#[async_trait]
+pub trait ProjectionStore: Send + Sync {
+    async fn load(&self, tenant: TenantId) -> Result<DailyOrders, StoreError>;
+    async fn save(&self, tenant: TenantId, projection: &DailyOrders) -> Result<(), StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+    use serde_json::json;
+    use uuid::Uuid;
+
+    fn event(tenant: TenantId, kind: &str, day: u32, channel: &str, total: i64) -> EventEnvelope {
+        EventEnvelope::new(
+            kind,
+            tenant,
+            Utc.with_ymd_and_hms(2026, 11, day, 10, 0, 0).unwrap(),
+            "order",
+            Uuid::now_v7(),
+            1,
+            json!({ "channel": channel, "total": { "amount_minor": total, "currency": "USD" } }),
+            None,
+        )
+    }
+
+    #[test]
+    fn orders_are_counted_per_day_and_channel() {
+        let t = TenantId::new();
+        let mut p = DailyOrders::default();
+        p.apply(&event(t, "order.created", 1, "api", 1000));
+        p.apply(&event(t, "order.created", 1, "api", 500));
+        p.apply(&event(t, "order.created", 2, "shopify", 700));
+        p.apply(&event(t, "order.cancelled", 2, "shopify", 700));
+        let day1 = p.rows[&(NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(), "api".into())];
+        assert_eq!((day1.created, day1.revenue_minor), (2, 1500));
+        let day2 = p.rows[&(
+            NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
+            "shopify".into(),
+        )];
+        assert_eq!((day2.created, day2.cancelled), (1, 1));
+    }
+
+    #[test]
+    fn a_redelivered_event_is_counted_once() {
+        let t = TenantId::new();
+        let e = event(t, "order.created", 1, "api", 1000);
+        let mut p = DailyOrders::default();
+        p.apply(&e);
+        p.apply(&e);
+        assert_eq!(p.rows.values().next().unwrap().created, 1);
+    }
+
+    #[test]
+    fn another_tenants_events_are_ignored() {
+        let mut p = DailyOrders::default();
+        p.apply(&event(TenantId::new(), "order.created", 1, "api", 1));
+        p.apply(&event(TenantId::new(), "order.created", 1, "api", 1));
+        assert_eq!(p.rows.values().map(|r| r.created).sum::<u64>(), 1);
+    }
+}
