@@ -1,0 +1,28 @@
+//! The SQL adapter: implements the domain ports over sea-orm, for PostgreSQL (production) and
+//! SQLite (the embedded default), with the same code and the same migrations.
+//!
+//! Owns table models ([`entities`]), the mapping between rows and domain types, and the units
+//! of work that make an order, its stock reservations and its outbox events commit together.
+//! It turns driver errors into business errors (a unique-key violation becomes `DuplicateSku`).
+//! It must never hold a business rule: it stores what the domain decided.
+
+pub mod entities;
+mod identity;
+mod inventory;
+mod orders;
+mod outbox;
+mod store;
+
+pub use outbox::OutboxRow;
+pub use store::{SqlConfig, SqlStore};
+
+use kernel::StoreError;
+use sea_orm::{DbErr, SqlErr};
+
+pub(crate) fn store_err(e: DbErr) -> StoreError {
+    StoreError::from_source(e)
+}
+
+pub(crate) fn is_unique_violation(e: &DbErr) -> bool {
+    matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}

@@ -1,0 +1,103 @@
+//! The transactional outbox: events are inserted in the same transaction as the change that
+//! caused them, and a relay later hands them on and marks them published.
+
+use crate::entities::outbox_event;
+use crate::{SqlStore, store_err};
+use chrono::{DateTime, Utc};
+use kernel::{CorrelationId, EventEnvelope, EventId, StoreError, TenantId};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+/// An event as stored, with whether it has been handed on yet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxRow {
+    pub event: EventEnvelope,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+pub(crate) async fn append(
+    conn: &impl ConnectionTrait,
+    events: &[EventEnvelope],
+) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    outbox_event::Entity::insert_many(events.iter().map(|e| outbox_event::ActiveModel {
+        id: Set(e.id.into_uuid()),
+        tenant_id: Set(e.tenant_id.into_uuid()),
+        event_type: Set(e.event_type.clone()),
+        aggregate_type: Set(e.aggregate_type.clone()),
+        aggregate_id: Set(e.aggregate_id),
+        aggregate_version: Set(e.version),
+        payload: Set(e.payload.clone()),
+        correlation_id: Set(e.correlation_id.map(|c| c.0)),
+        occurred_at: Set(e.occurred_at),
+        published_at: Set(None),
+    }))
+    .exec_without_returning(conn)
+    .await
+    .map_err(store_err)?;
+    Ok(())
+}
+
+fn to_row(m: outbox_event::Model) -> OutboxRow {
+    OutboxRow {
+        event: EventEnvelope {
+            id: EventId::from_uuid(m.id),
+            event_type: m.event_type,
+            tenant_id: TenantId::from_uuid(m.tenant_id),
+            occurred_at: m.occurred_at,
+            aggregate_type: m.aggregate_type,
+            aggregate_id: m.aggregate_id,
+            version: m.aggregate_version,
+            payload: m.payload,
+            correlation_id: m.correlation_id.map(CorrelationId),
+        },
+        published_at: m.published_at,
+    }
+}
+
+impl SqlStore {
+    /// The oldest unpublished events, at most `limit` (ids are time-ordered UUIDv7).
+    pub async fn unpublished_events(&self, limit: u64) -> Result<Vec<EventEnvelope>, StoreError> {
+        let rows = outbox_event::Entity::find()
+            .filter(outbox_event::Column::PublishedAt.is_null())
+            .order_by_asc(outbox_event::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(rows.into_iter().map(|m| to_row(m).event).collect())
+    }
+
+    pub async fn mark_published(
+        &self,
+        ids: &[EventId],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        outbox_event::Entity::update_many()
+            .col_expr(outbox_event::Column::PublishedAt, Expr::value(at))
+            .filter(outbox_event::Column::Id.is_in(ids.iter().map(|i| i.into_uuid())))
+            .exec(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    /// A tenant's events, oldest first: for tests and the audit trail.
+    pub async fn events_of(&self, tenant: TenantId) -> Result<Vec<OutboxRow>, StoreError> {
+        let rows = outbox_event::Entity::find()
+            .filter(outbox_event::Column::TenantId.eq(tenant.into_uuid()))
+            .order_by_asc(outbox_event::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(rows.into_iter().map(to_row).collect())
+    }
+}

@@ -1,0 +1,78 @@
+use crate::store_err;
+use kernel::StoreError;
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
+use std::time::Duration;
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub struct SqlConfig {
+    /// `postgres://...` or `sqlite://path?mode=rwc` / `sqlite::memory:`.
+    pub url: String,
+    /// PostgreSQL pool size. SQLite always uses one connection: it has one writer anyway, and a
+    /// single connection avoids "database is locked" on read-then-write transactions.
+    pub max_connections: u32,
+}
+
+/// One handle to the database, implementing every storage port. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    pub(crate) db: DatabaseConnection,
+}
+
+impl SqlStore {
+    pub async fn connect(config: &SqlConfig) -> Result<Self, StoreError> {
+        let mut opts = ConnectOptions::new(config.url.clone());
+        opts.sqlx_logging(false)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_timeout(Duration::from_secs(5));
+        if config.url.starts_with("sqlite:") {
+            opts.max_connections(1)
+                .min_connections(1)
+                .map_sqlx_sqlite_opts(|o| {
+                    o.journal_mode(SqliteJournalMode::Wal)
+                        .synchronous(SqliteSynchronous::Normal)
+                        .busy_timeout(Duration::from_secs(5))
+                        .foreign_keys(true)
+                        .create_if_missing(true)
+                });
+        } else {
+            opts.max_connections(config.max_connections.max(1))
+                .min_connections(1);
+        }
+        let db = Database::connect(opts).await.map_err(store_err)?;
+        Ok(Self { db })
+    }
+
+    /// Brings the schema up to date. Safe to run at every start.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        Migrator::up(&self.db, None).await.map_err(store_err)
+    }
+
+    /// Readiness: can we run a query right now?
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await.map_err(store_err)
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self.db.get_database_backend() {
+            DatabaseBackend::Postgres => "postgres",
+            DatabaseBackend::Sqlite => "sqlite",
+            DatabaseBackend::MySql => "mysql",
+        }
+    }
+
+    pub async fn close(self) -> Result<(), StoreError> {
+        self.db.close().await.map_err(store_err)
+    }
+
+    /// Runs a statement with no result; for tests and operational commands.
+    pub async fn execute_unprepared(&self, sql: &str) -> Result<(), StoreError> {
+        self.db
+            .execute_unprepared(sql)
+            .await
+            .map(|_| ())
+            .map_err(store_err)
+    }
+}

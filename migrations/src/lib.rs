@@ -1,0 +1,18 @@
+//! The schema, as forward-only migrations that run unchanged on PostgreSQL and SQLite.
+//! Run by `tote migrate`, and at start-up of the embedded default.
+//!
+//! Portable types only: money is BIGINT minor units (a `decimal` would be a float on SQLite),
+//! ids are UUIDs, times are UTC timestamps.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_foundation::Migration)]
+    }
+}
