@@ -1,0 +1,183 @@
+//! Every setting Tote reads, in one place: environment variables with safe defaults.
+//! The README lists the same table; keep them in step.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+/// A value that must never appear in logs (it may carry a password).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `TOTE_HTTP_ADDR`: where the API listens. Port 0 picks a free port.
+    pub http_addr: SocketAddr,
+    /// `DATABASE_URL`: PostgreSQL or SQLite. Default: a SQLite file under `./data/`.
+    pub database_url: Secret,
+    /// `TOTE_DATABASE_MAX_CONNECTIONS`: PostgreSQL pool size.
+    pub database_max_connections: u32,
+    /// `AMQP_URL`: RabbitMQ. Unset: events are delivered in-process.
+    pub amqp_url: Option<Secret>,
+    /// `TOTE_LOG_FORMAT`: `pretty` (default) or `json`.
+    pub log_format: LogFormat,
+    /// `TOTE_MAX_BODY_BYTES`: largest request body accepted.
+    pub max_body_bytes: usize,
+    /// `TOTE_OUTBOX_POLL_MS`: how often the in-process relay looks for new events.
+    pub outbox_poll_ms: u64,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tote.db?mode=rwc";
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration variable {name} = {value:?} is not valid: {reason}")]
+pub struct ConfigError {
+    name: &'static str,
+    value: String,
+    reason: String,
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        fn parse<T: std::str::FromStr>(
+            name: &'static str,
+            raw: Option<String>,
+            default: T,
+        ) -> Result<T, ConfigError>
+        where
+            T::Err: fmt::Display,
+        {
+            match raw.filter(|v| !v.trim().is_empty()) {
+                None => Ok(default),
+                Some(value) => value.trim().parse().map_err(|e: T::Err| ConfigError {
+                    name,
+                    reason: e.to_string(),
+                    value,
+                }),
+            }
+        }
+        let log_format = match lookup("TOTE_LOG_FORMAT").as_deref().map(str::trim) {
+            None | Some("") | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError {
+                    name: "TOTE_LOG_FORMAT",
+                    value: other.to_owned(),
+                    reason: "use `pretty` or `json`".into(),
+                });
+            }
+        };
+        Ok(Self {
+            http_addr: parse(
+                "TOTE_HTTP_ADDR",
+                lookup("TOTE_HTTP_ADDR"),
+                SocketAddr::from(([127, 0, 0, 1], 8080)),
+            )?,
+            database_url: Secret::new(
+                lookup("DATABASE_URL")
+                    .filter(|v| !v.trim().is_empty())
+                    .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            ),
+            database_max_connections: parse(
+                "TOTE_DATABASE_MAX_CONNECTIONS",
+                lookup("TOTE_DATABASE_MAX_CONNECTIONS"),
+                16,
+            )?,
+            amqp_url: lookup("AMQP_URL")
+                .filter(|v| !v.trim().is_empty())
+                .map(Secret::new),
+            log_format,
+            max_body_bytes: parse(
+                "TOTE_MAX_BODY_BYTES",
+                lookup("TOTE_MAX_BODY_BYTES"),
+                256 * 1024,
+            )?,
+            outbox_poll_ms: parse("TOTE_OUTBOX_POLL_MS", lookup("TOTE_OUTBOX_POLL_MS"), 250)?,
+        })
+    }
+
+    /// Where the database is, safe to log: the scheme and path or host, never a password.
+    pub fn database_label(&self) -> String {
+        let url = self.database_url.expose();
+        match url.split_once("://") {
+            Some(("sqlite", rest)) => {
+                format!("sqlite {}", rest.split('?').next().unwrap_or(rest))
+            }
+            Some((scheme, rest)) => {
+                let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+                format!("{scheme} {}", host.split('?').next().unwrap_or(host))
+            }
+            None => url.split(':').next().unwrap_or("database").to_owned(),
+        }
+    }
+
+    /// The SQLite file's folder, to create before connecting.
+    pub fn sqlite_dir(&self) -> Option<std::path::PathBuf> {
+        let rest = self.database_url.expose().strip_prefix("sqlite://")?;
+        let path = std::path::Path::new(rest.split('?').next()?);
+        path.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(|p| p.to_path_buf())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn with_nothing_set_tote_runs_embedded_on_localhost_8080() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.http_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.database_url.expose(), DEFAULT_DATABASE_URL);
+        assert!(s.amqp_url.is_none());
+        assert_eq!(s.sqlite_dir().unwrap(), std::path::PathBuf::from("data"));
+    }
+
+    #[test]
+    fn a_bad_address_names_the_variable() {
+        let err = settings(&[("TOTE_HTTP_ADDR", "localhost")]).unwrap_err();
+        assert!(err.to_string().contains("TOTE_HTTP_ADDR"));
+    }
+
+    #[test]
+    fn the_database_label_never_shows_a_password() {
+        let s = settings(&[("DATABASE_URL", "postgres://tote:hunter2@db:5432/tote")]).unwrap();
+        assert_eq!(s.database_label(), "postgres db:5432/tote");
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+}

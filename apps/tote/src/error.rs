@@ -1,0 +1,339 @@
+//! The one place domain errors become HTTP: RFC 9457 `application/problem+json` with a stable
+//! `type`, a human `title` and `detail`, and field errors for validation. Internals never leak.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use identity::IdentityError;
+use inventory::InventoryError;
+use kernel::{FieldError, StoreError, ValidationErrors};
+use order::OrderError;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use std::fmt;
+use utoipa::ToSchema;
+
+pub const PROBLEM_BASE: &str = "https://tote.dev/problems/";
+
+/// A problem detail as it goes on the wire.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// Stable, machine-readable: `https://tote.dev/problems/<slug>`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldErrorBody>,
+    /// Extension members of specific problems (e.g. `shortages`).
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub extensions: Map<String, Value>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldErrorBody {
+    /// JSON path of the field, e.g. `lines[2].quantity`.
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    slug: &'static str,
+    title: &'static str,
+    detail: String,
+    errors: Vec<FieldError>,
+    extensions: Map<String, Value>,
+    /// Kept for the log of a 5xx; never sent.
+    cause: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(
+        status: StatusCode,
+        slug: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            slug,
+            title,
+            detail: detail.into(),
+            errors: Vec::new(),
+            extensions: Map::new(),
+            cause: None,
+        }
+    }
+
+    pub fn with(mut self, key: &str, value: Value) -> Self {
+        self.extensions.insert(key.to_owned(), value);
+        self
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "The request could not be read",
+            detail,
+        )
+    }
+
+    pub fn validation(errors: ValidationErrors) -> Self {
+        let mut e = Self::new(
+            StatusCode::BAD_REQUEST,
+            "validation-error",
+            "Some fields are not valid",
+            format!("{} field(s) need attention: see `errors`", errors.0.len()),
+        );
+        e.errors = errors.0;
+        e
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Authentication required",
+            "send `Authorization: Bearer <api key>`; keys come from POST /api/v1/signup",
+        )
+    }
+
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        let mut e = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Something went wrong on our side",
+            "the request was not completed; it is safe to retry. If it persists, contact support \
+             with the time of the request",
+        );
+        e.cause = Some(cause.to_string());
+        e
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    fn body(&self) -> Problem {
+        Problem {
+            problem_type: format!("{PROBLEM_BASE}{}", self.slug),
+            title: self.title.to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            errors: self
+                .errors
+                .iter()
+                .map(|e| FieldErrorBody {
+                    field: e.field.clone(),
+                    message: e.message.clone(),
+                })
+                .collect(),
+            extensions: self.extensions.clone(),
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.slug, self.detail)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.status.is_server_error() {
+            tracing::error!(cause = self.cause.as_deref().unwrap_or(""), "{self}");
+        }
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        ));
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response.json(self.body())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        // The full cause chain goes to the log, not to the caller.
+        let mut chain = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            chain.push_str(": ");
+            chain.push_str(&s.to_string());
+            source = s.source();
+        }
+        Self::internal(chain)
+    }
+}
+
+impl From<ValidationErrors> for ApiError {
+    fn from(e: ValidationErrors) -> Self {
+        Self::validation(e)
+    }
+}
+
+impl From<InventoryError> for ApiError {
+    fn from(e: InventoryError) -> Self {
+        let detail = e.to_string();
+        match e {
+            InventoryError::Invalid(v) => Self::validation(v),
+            InventoryError::UnknownSku(_) => Self::not_found(detail),
+            InventoryError::DuplicateSku(sku) => Self::new(
+                StatusCode::CONFLICT,
+                "duplicate-sku",
+                "This SKU already exists",
+                detail,
+            )
+            .with("sku", json!(sku)),
+            InventoryError::VersionMismatch { actual, .. } => Self::new(
+                StatusCode::CONFLICT,
+                "version-mismatch",
+                "The resource changed since you read it",
+                detail,
+            )
+            .with("current_version", json!(actual)),
+            InventoryError::BelowReserved { reserved, .. } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "below-reserved",
+                "On hand cannot go below what is reserved",
+                detail,
+            )
+            .with("reserved", json!(reserved)),
+            InventoryError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<OrderError> for ApiError {
+    fn from(e: OrderError) -> Self {
+        let detail = e.to_string();
+        match e {
+            OrderError::Invalid(v) => Self::validation(v),
+            OrderError::NotFound(_) => Self::not_found(detail),
+            OrderError::UnknownSkus(skus) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown-sku",
+                "Some SKUs are not in your catalogue",
+                format!("{detail}; create them with POST /api/v1/products first"),
+            )
+            .with("skus", json!(skus)),
+            OrderError::UnknownSku(sku) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown-sku",
+                "Some SKUs are not in your catalogue",
+                detail,
+            )
+            .with("skus", json!([sku])),
+            OrderError::InsufficientStock(shortages) => Self::new(
+                StatusCode::CONFLICT,
+                "insufficient-stock",
+                "Not enough stock",
+                format!("{detail}; nothing was written. Send \"allow_backorder\": true to accept a backorder"),
+            )
+            .with(
+                "shortages",
+                json!(shortages
+                    .iter()
+                    .map(|s| json!({ "sku": s.sku, "requested": s.requested, "available": s.available }))
+                    .collect::<Vec<_>>()),
+            ),
+            OrderError::IllegalTransition { from, to } => Self::new(
+                StatusCode::CONFLICT,
+                "illegal-transition",
+                "The order cannot do that in its current status",
+                detail,
+            )
+            .with("status", json!(from))
+            .with("requested", json!(to)),
+            OrderError::IdempotencyKeyReused => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                "Idempotency-Key reused with a different request",
+                format!("{detail}; use a new key for a new request"),
+            ),
+            OrderError::VersionConflict
+            | OrderError::DuplicateExternalId
+            | OrderError::DuplicateIdempotencyKey => Self::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "A concurrent change got there first",
+                format!("{detail}; retry the request"),
+            ),
+            OrderError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<IdentityError> for ApiError {
+    fn from(e: IdentityError) -> Self {
+        match e {
+            IdentityError::Invalid(v) => Self::validation(v),
+            IdentityError::Unauthenticated => Self::unauthenticated(),
+            IdentityError::Store(s) => s.into(),
+        }
+    }
+}
+
+/// Malformed JSON, unknown fields, wrong types, oversized or non-JSON bodies: a 4xx problem.
+pub fn json_error(err: actix_web::error::JsonPayloadError) -> ApiError {
+    use actix_web::error::JsonPayloadError as J;
+    match err {
+        J::OverflowKnownLength { length, limit } => too_large(format!(
+            "the body is {length} bytes; the limit is {limit} bytes"
+        )),
+        J::Overflow { limit } => too_large(format!("the body is over the limit of {limit} bytes")),
+        J::ContentType => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Send JSON",
+            "set `Content-Type: application/json`",
+        ),
+        J::Deserialize(e) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-json",
+            "The JSON body could not be read",
+            e.to_string(),
+        ),
+        other => ApiError::bad_request(other.to_string()),
+    }
+}
+
+pub fn too_large(detail: String) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload-too-large",
+        "The request body is too large",
+        detail,
+    )
+}
+
+pub fn query_error(err: actix_web::error::QueryPayloadError) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid-query",
+        "The query string could not be read",
+        err.to_string(),
+    )
+}
+
+/// A path segment that cannot even be an id cannot name anything of yours.
+pub fn path_error(err: actix_web::error::PathError) -> ApiError {
+    ApiError::not_found(format!("no such resource ({err})"))
+}

@@ -1,0 +1,14 @@
+//! The Tote application: wires the pure domains to their adapters behind an actix-web API.
+//!
+//! Owns HTTP (routes, DTOs, problem+json errors, authentication), configuration, start-up and
+//! the in-process event relay. It holds no business rule: every decision is a use case's.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod openapi;
+pub mod relay;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,62 @@
+//! The OpenAPI 3.1 document, generated from the handlers' and DTOs' annotations.
+
+use crate::routes;
+use actix_web::{HttpResponse, get};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tote API",
+        description = "Order fulfilment for e-commerce sellers: catalogue, stock, orders. \
+                       Errors are RFC 9457 problem+json. Money is integer minor units; time is UTC."
+    ),
+    paths(
+        routes::health::health,
+        routes::health::ready,
+        routes::signup::signup,
+        routes::products::create,
+        routes::products::list,
+        routes::products::get,
+        routes::inventory::list,
+        routes::inventory::get,
+        routes::inventory::set_quantity,
+        routes::orders::create,
+        routes::orders::list,
+        routes::orders::get,
+        routes::orders::cancel,
+    ),
+    modifiers(&BearerApiKey),
+    tags(
+        (name = "account", description = "Sign-up and API keys"),
+        (name = "catalogue", description = "Products"),
+        (name = "inventory", description = "Stock levels and counts"),
+        (name = "orders", description = "Orders and their reservations"),
+        (name = "operations", description = "Health and readiness")
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerApiKey;
+
+impl Modify for BearerApiKey {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The API key from POST /api/v1/signup"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// This API's OpenAPI document.
+#[get("/openapi.json")]
+pub async fn document() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}

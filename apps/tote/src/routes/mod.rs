@@ -1,0 +1,100 @@
+//! HTTP controllers: parse, call a use case, map the result. No business rule lives here.
+
+pub mod health;
+pub mod inventory;
+pub mod orders;
+pub mod products;
+pub mod signup;
+
+use crate::error::ApiError;
+use actix_web::web;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use kernel::{Money, PageRequest};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(health::health).service(health::ready).service(
+        web::scope("/api/v1")
+            .service(crate::openapi::document)
+            .service(signup::signup)
+            .service(products::create)
+            .service(products::list)
+            .service(products::get)
+            .service(inventory::list)
+            .service(inventory::get)
+            .service(inventory::set_quantity)
+            .service(orders::create)
+            .service(orders::list)
+            .service(orders::get)
+            .service(orders::cancel),
+    );
+}
+
+/// An amount of money in integer minor units (cents), never a float.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoneyDto {
+    /// e.g. 1999 for 19.99
+    pub amount_minor: i64,
+    /// ISO 4217, e.g. `USD`
+    pub currency: String,
+}
+
+impl From<Money> for MoneyDto {
+    fn from(m: Money) -> Self {
+        Self {
+            amount_minor: m.amount_minor,
+            currency: m.currency.to_string(),
+        }
+    }
+}
+
+/// Keyset pagination: pass the previous page's `next_cursor` to get the next page.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// 1 to 200; default 50.
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// Cursors are opaque to callers: base64url of the last key seen.
+pub fn encode_cursor(key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(key)
+}
+
+pub fn page_request<C>(
+    limit: Option<u32>,
+    cursor: Option<&str>,
+    parse: impl Fn(&str) -> Option<C>,
+) -> Result<PageRequest<C>, ApiError> {
+    let after = match cursor.filter(|c| !c.is_empty()) {
+        None => None,
+        Some(raw) => {
+            let text = URL_SAFE_NO_PAD
+                .decode(raw)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok());
+            let key = text.as_deref().and_then(&parse);
+            Some(key.ok_or_else(|| {
+                ApiError::bad_request("`cursor` is not one this API handed out; start without it")
+            })?)
+        }
+    };
+    Ok(PageRequest::new(after, limit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_round_trips_and_garbage_is_refused() {
+        let c = encode_cursor("TEE/BLUE");
+        let page = page_request(Some(10), Some(&c), |s| Some(s.to_owned())).unwrap();
+        assert_eq!(page.after.as_deref(), Some("TEE/BLUE"));
+        assert!(page_request(None, Some("%%%"), |s| Some(s.to_owned())).is_err());
+    }
+}

@@ -1,0 +1,185 @@
+//! Builds the application on a bound listener, so tests can use port 0 and learn the port.
+
+use crate::config::Settings;
+use crate::error::{ApiError, json_error, path_error, query_error};
+use crate::relay::{self, EventBus};
+use crate::routes;
+use crate::state::AppState;
+use actix_web::dev::{Server, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{App, HttpServer, ResponseError, web};
+use sql::{SqlConfig, SqlStore};
+use std::net::TcpListener;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use tracing_actix_web::TracingLogger;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    relay: Option<JoinHandle<()>>,
+    pub events: EventBus,
+    pub store: SqlStore,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot create the data folder {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "cannot open the database ({label}): {source}. Check DATABASE_URL and that the database server is running"
+    )]
+    Database {
+        label: String,
+        source: kernel::StoreError,
+    },
+    #[error("cannot migrate the database: {0}")]
+    Migrate(kernel::StoreError),
+    #[error("cannot listen on {addr}: {source}. Is another process using it? Set TOTE_HTTP_ADDR")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+/// Opens the database, creating the SQLite folder if needed, and migrates when asked.
+pub async fn open_store(settings: &Settings, migrate: bool) -> Result<SqlStore, StartupError> {
+    if let Some(dir) = settings.sqlite_dir() {
+        std::fs::create_dir_all(&dir).map_err(|source| StartupError::DataDir {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    }
+    let store = SqlStore::connect(&SqlConfig {
+        url: settings.database_url.expose().to_owned(),
+        max_connections: settings.database_max_connections,
+    })
+    .await
+    .map_err(|source| StartupError::Database {
+        label: settings.database_label(),
+        source,
+    })?;
+    if migrate {
+        store.migrate().await.map_err(StartupError::Migrate)?;
+    }
+    Ok(store)
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let store = open_store(&settings, true).await?;
+        let listener =
+            TcpListener::bind(settings.http_addr).map_err(|source| StartupError::Bind {
+                addr: settings.http_addr.to_string(),
+                source,
+            })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind {
+                addr: settings.http_addr.to_string(),
+                source,
+            })?
+            .port();
+        let events = EventBus::new();
+        let relay = match &settings.amqp_url {
+            None => Some(relay::spawn(
+                store.clone(),
+                events.clone(),
+                Duration::from_millis(settings.outbox_poll_ms),
+            )),
+            Some(_) => {
+                tracing::warn!(
+                    "AMQP_URL is set, but publishing to RabbitMQ is not built yet: events are \
+                     kept in the outbox table, nothing is lost, and they will be published \
+                     once the RabbitMQ relay runs"
+                );
+                None
+            }
+        };
+        let server = serve(
+            listener,
+            AppState::new(store.clone()),
+            settings.max_body_bytes,
+        )
+        .map_err(|source| StartupError::Bind {
+            addr: settings.http_addr.to_string(),
+            source,
+        })?;
+        let events_label = if settings.amqp_url.is_some() {
+            "outbox only"
+        } else {
+            "in-process"
+        };
+        tracing::info!(
+            "Tote listening on http://127.0.0.1:{port} (bound {}; database: {}; events: {events_label})",
+            settings.http_addr,
+            settings.database_label(),
+        );
+        Ok(Self {
+            port,
+            server,
+            relay,
+            events,
+            store,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        if let Some(relay) = self.relay {
+            relay.abort();
+        }
+        result
+    }
+}
+
+fn serve(listener: TcpListener, state: AppState, max_body: usize) -> std::io::Result<Server> {
+    let state = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed))
+            .wrap(TracingLogger::default())
+            .app_data(state.clone())
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(max_body)
+                    .error_handler(|e, _| json_error(e).into()),
+            )
+            .app_data(web::PayloadConfig::new(max_body))
+            .app_data(web::QueryConfig::default().error_handler(|e, _| query_error(e).into()))
+            .app_data(web::PathConfig::default().error_handler(|e, _| path_error(e).into()))
+            .configure(routes::configure)
+            .default_service(web::to(not_found))
+    })
+    .client_request_timeout(Duration::from_secs(10))
+    .shutdown_timeout(10)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+async fn not_found(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
+    ApiError::not_found(format!("no route for {} {}", req.method(), req.path())).error_response()
+}
+
+fn method_not_allowed<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let (req, _) = res.into_parts();
+    let problem = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "Method not allowed",
+        format!("{} is not supported on {}", req.method(), req.path()),
+    )
+    .error_response();
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, problem).map_into_right_body(),
+    ))
+}
