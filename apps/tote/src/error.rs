@@ -260,8 +260,8 @@ impl From<OrderError> for ApiError {
                 "The order cannot do that in its current status",
                 detail,
             )
-            .with("status", json!(from))
-            .with("requested", json!(to)),
+            .with("order_status", json!(from))
+            .with("requested_status", json!(to)),
             OrderError::IdempotencyKeyReused => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency-key-reused",

@@ -1,0 +1,193 @@
+//! Helpers for end-to-end tests: [`spawn_app`] starts the real application on port 0 against a
+//! fresh database of its own, and [`TestApp`] speaks HTTP to it.
+
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{Value, json};
+use testkit::{Backend, TestDb};
+use tote::config::Settings;
+use tote::startup::Application;
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: TestDb,
+}
+
+/// A signed-up seller: its tenant id and API key.
+#[derive(Clone)]
+pub struct Seller {
+    pub tenant_id: String,
+    pub api_key: String,
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    let db = TestDb::new(backend).await;
+    let url = db.url.clone();
+    let settings = Settings::from_lookup(|name| match name {
+        "TOTE_HTTP_ADDR" => Some("127.0.0.1:0".into()),
+        "DATABASE_URL" => Some(url.clone()),
+        "TOTE_OUTBOX_POLL_MS" => Some("20".into()),
+        _ => None,
+    })
+    .expect("test settings");
+    let app = Application::build(settings).await.expect("app starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .pool_max_idle_per_host(64)
+            .build()
+            .expect("client"),
+        db,
+    }
+}
+
+/// A reply, read whole: status, headers and JSON body (Null when there is none).
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    async fn read(response: Response) -> Self {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Self {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts an RFC 9457 problem with this status, and returns its `type` slug.
+    pub fn assert_problem(&self, status: u16) -> String {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "body: {}",
+            self.body
+        );
+        assert_eq!(self.body["status"], status);
+        assert!(self.body["title"].is_string() && self.body["detail"].is_string());
+        let kind = self.body["type"].as_str().expect("type");
+        kind.rsplit('/').next().unwrap_or(kind).to_owned()
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        Reply::read(request.send().await.expect("request sent")).await
+    }
+
+    pub async fn raw(&self, request: reqwest::RequestBuilder) -> Reply {
+        Reply::read(request.send().await.expect("request sent")).await
+    }
+
+    pub async fn signup(&self, company: &str) -> Seller {
+        let reply = self
+            .call(
+                Method::POST,
+                "/api/v1/signup",
+                None,
+                Some(json!({ "company": company, "email": "owner@example.com" })),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        Seller {
+            tenant_id: reply.body["tenant_id"].as_str().unwrap().to_owned(),
+            api_key: reply.body["api_key"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    pub async fn create_product(&self, seller: &Seller, sku: &str) -> Reply {
+        self.call(
+            Method::POST,
+            "/api/v1/products",
+            Some(&seller.api_key),
+            Some(json!({ "sku": sku, "name": format!("Product {sku}") })),
+        )
+        .await
+    }
+
+    pub async fn set_stock(&self, seller: &Seller, sku: &str, on_hand: i64) -> Reply {
+        self.call(
+            Method::PUT,
+            &format!("/api/v1/inventory/{sku}/quantity"),
+            Some(&seller.api_key),
+            Some(json!({ "on_hand": on_hand, "reason": "test stock" })),
+        )
+        .await
+    }
+
+    pub async fn stock(&self, seller: &Seller, sku: &str) -> Value {
+        let reply = self
+            .call(
+                Method::GET,
+                &format!("/api/v1/inventory/{sku}"),
+                Some(&seller.api_key),
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        reply.body
+    }
+
+    pub async fn place_order(&self, seller: &Seller, body: Value) -> Reply {
+        self.call(
+            Method::POST,
+            "/api/v1/orders",
+            Some(&seller.api_key),
+            Some(body),
+        )
+        .await
+    }
+}
+
+/// A valid order body for these lines of `(sku, quantity)`.
+pub fn order_body(lines: &[(&str, i64)]) -> Value {
+    json!({
+        "ship_to": {
+            "name": "Ada Lovelace",
+            "line1": "12 St James's Square",
+            "city": "London",
+            "postal_code": "SW1Y 4JH",
+            "country": "GB"
+        },
+        "lines": lines.iter().map(|(sku, quantity)| json!({
+            "sku": sku,
+            "quantity": quantity,
+            "unit_price": { "amount_minor": 1999, "currency": "GBP" }
+        })).collect::<Vec<_>>()
+    })
+}
