@@ -39,8 +39,12 @@ pub struct FieldErrorBody {
     pub message: String,
 }
 
+/// An HTTP-facing error. Boxed: it travels in every handler's `Result`, so keep it small.
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<Inner>);
+
+#[derive(Debug)]
+struct Inner {
     status: StatusCode,
     slug: &'static str,
     title: &'static str,
@@ -58,7 +62,7 @@ impl ApiError {
         title: &'static str,
         detail: impl Into<String>,
     ) -> Self {
-        Self {
+        Self(Box::new(Inner {
             status,
             slug,
             title,
@@ -66,11 +70,11 @@ impl ApiError {
             errors: Vec::new(),
             extensions: Map::new(),
             cause: None,
-        }
+        }))
     }
 
     pub fn with(mut self, key: &str, value: Value) -> Self {
-        self.extensions.insert(key.to_owned(), value);
+        self.0.extensions.insert(key.to_owned(), value);
         self
     }
 
@@ -90,7 +94,7 @@ impl ApiError {
             "Some fields are not valid",
             format!("{} field(s) need attention: see `errors`", errors.0.len()),
         );
-        e.errors = errors.0;
+        e.0.errors = errors.0;
         e
     }
 
@@ -115,21 +119,27 @@ impl ApiError {
             "the request was not completed; it is safe to retry. If it persists, contact support \
              with the time of the request",
         );
-        e.cause = Some(cause.to_string());
+        e.0.cause = Some(cause.to_string());
         e
     }
 
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     fn body(&self) -> Problem {
+        let e = &self.0;
+        // Extensions may add members, never replace the standard ones.
+        let mut extensions = e.extensions.clone();
+        for reserved in ["type", "title", "status", "detail", "errors"] {
+            extensions.remove(reserved);
+        }
         Problem {
-            problem_type: format!("{PROBLEM_BASE}{}", self.slug),
-            title: self.title.to_owned(),
-            status: self.status.as_u16(),
-            detail: self.detail.clone(),
-            errors: self
+            problem_type: format!("{PROBLEM_BASE}{}", e.slug),
+            title: e.title.to_owned(),
+            status: e.status.as_u16(),
+            detail: e.detail.clone(),
+            errors: e
                 .errors
                 .iter()
                 .map(|e| FieldErrorBody {
@@ -137,32 +147,34 @@ impl ApiError {
                     message: e.message.clone(),
                 })
                 .collect(),
-            extensions: self.extensions.clone(),
+            extensions,
         }
     }
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.slug, self.detail)
+        let e = &self.0;
+        write!(f, "{} {}: {}", e.status.as_u16(), e.slug, e.detail)
     }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     fn error_response(&self) -> HttpResponse {
-        if self.status.is_server_error() {
-            tracing::error!(cause = self.cause.as_deref().unwrap_or(""), "{self}");
+        let e = &self.0;
+        if e.status.is_server_error() {
+            tracing::error!(cause = e.cause.as_deref().unwrap_or(""), "{self}");
         }
-        let mut response = HttpResponse::build(self.status);
+        let mut response = HttpResponse::build(e.status);
         response.insert_header((
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         ));
-        if self.status == StatusCode::UNAUTHORIZED {
+        if e.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
         response.json(self.body())
