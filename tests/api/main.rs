@@ -5,18 +5,4 @@ mod orders;
 mod tenancy;
 mod walkthrough;
 
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn on_postgres() {
-                super::$name(testkit::Backend::Postgres).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn on_sqlite() {
-                super::$name(testkit::Backend::Sqlite).await
-            }
-        }
-    )*};
-}
-pub(crate) use on_both_databases;
+pub(crate) use testkit::on_both_databases;

@@ -98,6 +98,15 @@ impl ApiError {
         e
     }
 
+    pub fn malformed_json(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-json",
+            "The JSON body could not be read",
+            detail,
+        )
+    }
+
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
     }
@@ -317,12 +326,7 @@ pub fn json_error(err: actix_web::error::JsonPayloadError) -> ApiError {
             "Send JSON",
             "set `Content-Type: application/json`",
         ),
-        J::Deserialize(e) => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed-json",
-            "The JSON body could not be read",
-            e.to_string(),
-        ),
+        J::Deserialize(e) => ApiError::malformed_json(e.to_string()),
         other => ApiError::bad_request(other.to_string()),
     }
 }

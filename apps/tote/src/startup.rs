@@ -5,9 +5,7 @@ use crate::error::{ApiError, json_error, path_error, query_error};
 use crate::relay::{self, EventBus};
 use crate::routes;
 use crate::state::AppState;
-use actix_web::dev::{Server, ServiceResponse};
-use actix_web::http::StatusCode;
-use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::dev::Server;
 use actix_web::{App, HttpServer, ResponseError, web};
 use sql::{SqlConfig, SqlStore};
 use std::net::TcpListener;
@@ -145,7 +143,6 @@ fn serve(listener: TcpListener, state: AppState, max_body: usize) -> std::io::Re
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
-            .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed))
             .wrap(TracingLogger::default())
             .app_data(state.clone())
             .app_data(
@@ -168,18 +165,4 @@ fn serve(listener: TcpListener, state: AppState, max_body: usize) -> std::io::Re
 
 async fn not_found(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
     ApiError::not_found(format!("no route for {} {}", req.method(), req.path())).error_response()
-}
-
-fn method_not_allowed<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let (req, _) = res.into_parts();
-    let problem = ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method-not-allowed",
-        "Method not allowed",
-        format!("{} is not supported on {}", req.method(), req.path()),
-    )
-    .error_response();
-    Ok(ErrorHandlerResponse::Response(
-        ServiceResponse::new(req, problem).map_into_right_body(),
-    ))
 }

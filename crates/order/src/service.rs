@@ -121,12 +121,8 @@ where
             })
             .await?;
         }
-        let events: Vec<_> = order
-            .take_events()
-            .iter()
-            .map(|e| e.to_envelope(&order, ctx, now))
-            .collect();
-        tx.append_events(&events).await?;
+        tx.append_events(&outbox_events(&mut order, ctx, now))
+            .await?;
         tx.commit().await?;
         Ok(Placement::Created(order))
     }
@@ -165,12 +161,8 @@ where
                 .await?;
         }
         tx.update_order(&order, expected_version).await?;
-        let events: Vec<_> = order
-            .take_events()
-            .iter()
-            .map(|e| e.to_envelope(&order, ctx, now))
-            .collect();
-        tx.append_events(&events).await?;
+        tx.append_events(&outbox_events(&mut order, ctx, now))
+            .await?;
         tx.commit().await?;
         Ok(order)
     }
@@ -221,6 +213,19 @@ async fn reserve_lines(
     } else {
         Err(OrderError::UnknownSkus(unknown))
     }
+}
+
+/// The order's recorded events, as outbox envelopes.
+fn outbox_events(
+    order: &mut Order,
+    ctx: &RequestContext,
+    now: DateTime<Utc>,
+) -> Vec<kernel::EventEnvelope> {
+    let events = order.take_events();
+    events
+        .iter()
+        .map(|e| e.to_envelope(order, ctx, now))
+        .collect()
 }
 
 fn stock_change(

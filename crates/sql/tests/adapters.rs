@@ -13,22 +13,7 @@ use order::service::{IdempotencyRequest, OrderService, Placement};
 use order::{Address, NewOrder, NewOrderLine, OrderError, OrderStatus};
 use sql::SqlStore;
 use std::sync::Arc;
-use testkit::{Backend, TestDb};
-
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn on_postgres() {
-                super::$name(testkit::Backend::Postgres).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn on_sqlite() {
-                super::$name(testkit::Backend::Sqlite).await
-            }
-        }
-    )*};
-}
+use testkit::{Backend, TestDb, on_both_databases};
 
 on_both_databases!(
     a_duplicate_sku_is_a_business_error_and_products_page_by_sku,

@@ -1,5 +1,5 @@
 use super::products::path_sku;
-use super::{PageQuery, encode_cursor, page_request};
+use super::{PageQuery, encode_cursor, sku_page};
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
@@ -7,7 +7,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, put, web};
 use inventory::StockLevel;
 use inventory::service::SetCountedQuantity;
-use kernel::{Quantity, Sku, ValidationErrors};
+use kernel::{Quantity, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -84,7 +84,7 @@ pub async fn list(
     Caller(ctx): Caller,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = page_request(query.limit, query.cursor.as_deref(), |s| Sku::parse(s).ok())?;
+    let page = sku_page(&query)?;
     let page = state.inventory.stock_levels(&ctx, page).await?;
     Ok(HttpResponse::Ok().json(StockPage {
         next_cursor: page.next_cursor.map(|s| encode_cursor(s.as_str())),

@@ -86,6 +86,13 @@ pub fn page_request<C>(
     Ok(PageRequest::new(after, limit))
 }
 
+/// A page request keyed by SKU (catalogue and stock lists).
+pub fn sku_page(query: &PageQuery) -> Result<PageRequest<kernel::Sku>, ApiError> {
+    page_request(query.limit, query.cursor.as_deref(), |s| {
+        kernel::Sku::parse(s).ok()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -338,14 +338,7 @@ pub async fn cancel(
     let body: CancelRequest = if body.iter().all(u8::is_ascii_whitespace) {
         CancelRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            ApiError::new(
-                actix_web::http::StatusCode::BAD_REQUEST,
-                "malformed-json",
-                "The JSON body could not be read",
-                e.to_string(),
-            )
-        })?
+        serde_json::from_slice(&body).map_err(|e| ApiError::malformed_json(e.to_string()))?
     };
     let order = state.orders.cancel(&ctx, id, body.reason).await?;
     Ok(HttpResponse::Ok().json(OrderResponse::from(order)))

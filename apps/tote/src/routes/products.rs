@@ -1,4 +1,4 @@
-use super::{MoneyDto, PageQuery, encode_cursor, page_request};
+use super::{MoneyDto, PageQuery, encode_cursor, sku_page};
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
@@ -141,7 +141,7 @@ pub async fn list(
     Caller(ctx): Caller,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = page_request(query.limit, query.cursor.as_deref(), |s| Sku::parse(s).ok())?;
+    let page = sku_page(&query)?;
     let page = state.inventory.products(&ctx, page).await?;
     Ok(HttpResponse::Ok().json(ProductPage {
         next_cursor: page.next_cursor.map(|s| encode_cursor(s.as_str())),
