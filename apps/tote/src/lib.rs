@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod consumers;
 pub mod error;
 pub mod openapi;
 pub mod relay;
@@ -12,3 +13,4 @@ pub mod routes;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod worker;

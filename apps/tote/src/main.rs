@@ -18,6 +18,8 @@ struct Cli {
 enum Command {
     /// Serve the HTTP API (migrates the database first).
     Serve,
+    /// Publish outbox events and run the event consumers (RabbitMQ when AMQP_URL is set).
+    Worker,
     /// Bring the database schema up to date, then exit.
     Migrate,
 }
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
                 let app = Application::build(settings).await?;
                 app.run_until_stopped().await?;
             }
+            Command::Worker => tote::worker::run(settings).await?,
             Command::Migrate => {
                 tracing::info!("migrating {}", settings.database_label());
                 open_store(&settings, true).await?;

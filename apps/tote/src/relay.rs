@@ -1,24 +1,73 @@
-//! The in-process outbox relay, for the embedded default (no `AMQP_URL`): hands committed
-//! events to subscribers in this process and marks them published. Events are already durable
-//! in the outbox table, so a crash here loses nothing: they are handed on after restart.
+//! The outbox relay loop, and the in-process publisher used when `AMQP_URL` is unset.
+//!
+//! Events are durable in the outbox table before the relay sees them, so a crash here loses
+//! nothing: unconfirmed events are simply handed on again after restart.
 
-use kernel::{Clock, EventEnvelope, SystemClock};
+use async_trait::async_trait;
+use kernel::{
+    EventEnvelope, EventHandler, EventPublisher, HandlerError, PublishError, PublishOutcome,
+    topic_matches,
+};
 use sql::SqlStore;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
 const BATCH: u64 = 200;
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Tries of an in-process handler before its event is dead-lettered (as RabbitMQ's limit).
+const IN_PROCESS_DELIVERY_LIMIT: u32 = 5;
 
-/// In-process subscribers get every event through this (at least once).
-#[derive(Clone)]
-pub struct EventBus {
+/// Runs relay rounds for ever: immediately again while there is a backlog, every `poll` when
+/// idle, and with exponential backoff while the publisher or database fails.
+pub fn spawn(
+    store: SqlStore,
+    publisher: Arc<dyn EventPublisher>,
+    poll: Duration,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut backoff = poll;
+        loop {
+            match store.relay_round(publisher.as_ref(), BATCH).await {
+                Ok(round) if round.error.is_none() => {
+                    backoff = poll;
+                    if round.claimed as u64 == BATCH {
+                        continue;
+                    }
+                }
+                Ok(round) => {
+                    tracing::warn!(
+                        published = round.published,
+                        error = %round.error.unwrap_or(PublishError(String::new())),
+                        "outbox relay could not publish everything; will retry"
+                    );
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "outbox relay failed; will retry");
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+            tokio::time::sleep(backoff).await;
+        }
+    })
+}
+
+/// The embedded default's "broker": runs the consumers in this process, with the same
+/// delivery limit and dead-lettering as RabbitMQ, and broadcasts every event to in-process
+/// subscribers.
+pub struct InProcessPublisher {
+    store: SqlStore,
+    handlers: Vec<Arc<dyn EventHandler>>,
     sender: broadcast::Sender<EventEnvelope>,
 }
 
-impl EventBus {
-    pub fn new() -> Self {
+impl InProcessPublisher {
+    pub fn new(store: SqlStore, handlers: Vec<Arc<dyn EventHandler>>) -> Self {
         Self {
+            store,
+            handlers,
             sender: broadcast::channel(4_096).0,
         }
     }
@@ -26,39 +75,56 @@ impl EventBus {
     pub fn subscribe(&self) -> broadcast::Receiver<EventEnvelope> {
         self.sender.subscribe()
     }
-}
 
-impl Default for EventBus {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-pub fn spawn(store: SqlStore, bus: EventBus, poll: Duration) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            match relay_once(&store, &bus).await {
-                Ok(n) if n as u64 == BATCH => continue,
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "outbox relay failed; retrying"),
+    async fn deliver(
+        &self,
+        handler: &dyn EventHandler,
+        event: &EventEnvelope,
+    ) -> Result<(), PublishError> {
+        let mut last = String::new();
+        for attempt in 1..=IN_PROCESS_DELIVERY_LIMIT {
+            match handler.handle(event).await {
+                Ok(()) => return Ok(()),
+                Err(HandlerError::Permanent(reason)) => {
+                    last = reason;
+                    break;
+                }
+                Err(HandlerError::Transient(reason)) => {
+                    last = reason;
+                    tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
+                }
             }
-            tokio::time::sleep(poll).await;
         }
-    })
+        tracing::error!(consumer = handler.name(), event_id = %event.id, error = %last, "dead-lettered");
+        self.store
+            .record_dead_letter(handler.name(), event, &last)
+            .await
+            .map_err(|e| PublishError(format!("cannot record dead letter: {e}")))
+    }
 }
 
-/// Hands on one batch; returns how many events it handled.
-pub async fn relay_once(store: &SqlStore, bus: &EventBus) -> Result<usize, kernel::StoreError> {
-    let events = store.unpublished_events(BATCH).await?;
-    if events.is_empty() {
-        return Ok(0);
+#[async_trait]
+impl EventPublisher for InProcessPublisher {
+    async fn publish(&self, events: &[EventEnvelope]) -> PublishOutcome {
+        let mut outcome = PublishOutcome::default();
+        for event in events {
+            for handler in &self.handlers {
+                if !handler
+                    .subscriptions()
+                    .iter()
+                    .any(|pattern| topic_matches(pattern, &event.event_type))
+                {
+                    continue;
+                }
+                if let Err(e) = self.deliver(handler.as_ref(), event).await {
+                    outcome.error = Some(e);
+                    return outcome;
+                }
+            }
+            // No subscriber is fine: the event stays in the outbox table.
+            let _ = self.sender.send(event.clone());
+            outcome.confirmed.push(event.id);
+        }
+        outcome
     }
-    let ids: Vec<_> = events.iter().map(|e| e.id).collect();
-    for event in events {
-        tracing::debug!(event_type = %event.event_type, event_id = %event.id, "event");
-        // No subscriber is fine: the event stays in the outbox table for later consumers.
-        let _ = bus.sender.send(event);
-    }
-    store.mark_published(&ids, SystemClock.now()).await?;
-    Ok(ids.len())
 }

@@ -1,8 +1,9 @@
 //! Builds the application on a bound listener, so tests can use port 0 and learn the port.
 
 use crate::config::Settings;
+use crate::consumers;
 use crate::error::{ApiError, json_error, path_error, query_error};
-use crate::relay::{self, EventBus};
+use crate::relay::{self, InProcessPublisher};
 use crate::routes;
 use crate::state::AppState;
 use actix_web::dev::Server;
@@ -17,7 +18,6 @@ pub struct Application {
     port: u16,
     server: Server,
     relay: Option<JoinHandle<()>>,
-    pub events: EventBus,
     pub store: SqlStore,
 }
 
@@ -82,21 +82,10 @@ impl Application {
                 source,
             })?
             .port();
-        let events = EventBus::new();
+        // With RabbitMQ, `tote worker` relays and consumes; embedded, this process does both.
         let relay = match &settings.amqp_url {
-            None => Some(relay::spawn(
-                store.clone(),
-                events.clone(),
-                Duration::from_millis(settings.outbox_poll_ms),
-            )),
-            Some(_) => {
-                tracing::warn!(
-                    "AMQP_URL is set, but publishing to RabbitMQ is not built yet: events are \
-                     kept in the outbox table, nothing is lost, and they will be published \
-                     once the RabbitMQ relay runs"
-                );
-                None
-            }
+            None => Some(spawn_in_process_events(&store, &settings)),
+            Some(_) => None,
         };
         let server = serve(
             listener,
@@ -108,7 +97,7 @@ impl Application {
             source,
         })?;
         let events_label = if settings.amqp_url.is_some() {
-            "outbox only"
+            "RabbitMQ, relayed by `tote worker`"
         } else {
             "in-process"
         };
@@ -121,7 +110,6 @@ impl Application {
             port,
             server,
             relay,
-            events,
             store,
         })
     }
@@ -137,6 +125,16 @@ impl Application {
         }
         result
     }
+}
+
+/// The embedded default's event pipeline: relay to in-process consumers.
+pub fn spawn_in_process_events(store: &SqlStore, settings: &Settings) -> JoinHandle<()> {
+    let publisher = InProcessPublisher::new(store.clone(), consumers::all(store));
+    relay::spawn(
+        store.clone(),
+        std::sync::Arc::new(publisher),
+        Duration::from_millis(settings.outbox_poll_ms),
+    )
 }
 
 fn serve(listener: TcpListener, state: AppState, max_body: usize) -> std::io::Result<Server> {

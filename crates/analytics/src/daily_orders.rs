@@ -13,6 +13,41 @@ pub struct DailyOrderCount {
     pub revenue_minor: i64,
 }
 
+/// What one event adds to the orders-per-day read model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DailyIncrement {
+    pub tenant_id: TenantId,
+    pub day: NaiveDate,
+    pub channel: String,
+    pub count: DailyOrderCount,
+}
+
+/// The increment an `order.*` event makes, or `None` for events this model ignores.
+pub fn daily_increment(event: &EventEnvelope) -> Option<DailyIncrement> {
+    let count = match event.event_type.as_str() {
+        "order.created" => DailyOrderCount {
+            created: 1,
+            cancelled: 0,
+            revenue_minor: event.payload["total"]["amount_minor"].as_i64().unwrap_or(0),
+        },
+        "order.cancelled" => DailyOrderCount {
+            created: 0,
+            cancelled: 1,
+            revenue_minor: 0,
+        },
+        _ => return None,
+    };
+    Some(DailyIncrement {
+        tenant_id: event.tenant_id,
+        day: event.occurred_at.date_naive(),
+        channel: event.payload["channel"]
+            .as_str()
+            .unwrap_or("unknown")
+            .to_owned(),
+        count,
+    })
+}
+
 /// Orders per UTC day and channel for one tenant, built from `order.*` events.
 /// Applying the same event twice changes nothing (at-least-once delivery).
 #[derive(Debug, Clone, Default)]

@@ -7,4 +7,6 @@
 
 mod daily_orders;
 
-pub use daily_orders::{DailyOrderCount, DailyOrders, ProjectionStore};
+pub use daily_orders::{
+    DailyIncrement, DailyOrderCount, DailyOrders, ProjectionStore, daily_increment,
+};

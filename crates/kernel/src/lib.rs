@@ -3,6 +3,7 @@
 //! Owns ids (UUIDv7), [`TenantId`], [`Sku`], [`Quantity`], [`Money`], the [`Clock`] and the
 //! [`EventEnvelope`]. It must never depend on an I/O crate, nor on any other Tote crate.
 
+mod bus;
 mod clock;
 mod context;
 mod error;
@@ -13,6 +14,9 @@ mod page;
 mod quantity;
 mod sku;
 
+pub use bus::{
+    EventHandler, EventPublisher, HandlerError, PublishError, PublishOutcome, topic_matches,
+};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use context::RequestContext;
 pub use error::{FieldError, StoreError, ValidationErrors};

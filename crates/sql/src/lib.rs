@@ -7,12 +7,14 @@
 //! It must never hold a business rule: it stores what the domain decided.
 
 pub mod entities;
+mod events;
 mod identity;
 mod inventory;
 mod orders;
 mod outbox;
 mod store;
 
+pub use events::{InboxTx, RelayRound};
 pub use outbox::OutboxRow;
 pub use store::{SqlConfig, SqlStore};
 

@@ -5,10 +5,8 @@ use crate::entities::outbox_event;
 use crate::{SqlStore, store_err};
 use chrono::{DateTime, Utc};
 use kernel::{CorrelationId, EventEnvelope, EventId, StoreError, TenantId};
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
 };
 
 /// An event as stored, with whether it has been handed on yet.
@@ -43,7 +41,7 @@ pub(crate) async fn append(
     Ok(())
 }
 
-fn to_row(m: outbox_event::Model) -> OutboxRow {
+pub(crate) fn to_row(m: outbox_event::Model) -> OutboxRow {
     OutboxRow {
         event: EventEnvelope {
             id: EventId::from_uuid(m.id),
@@ -61,33 +59,9 @@ fn to_row(m: outbox_event::Model) -> OutboxRow {
 }
 
 impl SqlStore {
-    /// The oldest unpublished events, at most `limit` (ids are time-ordered UUIDv7).
-    pub async fn unpublished_events(&self, limit: u64) -> Result<Vec<EventEnvelope>, StoreError> {
-        let rows = outbox_event::Entity::find()
-            .filter(outbox_event::Column::PublishedAt.is_null())
-            .order_by_asc(outbox_event::Column::Id)
-            .limit(limit)
-            .all(&self.db)
-            .await
-            .map_err(store_err)?;
-        Ok(rows.into_iter().map(|m| to_row(m).event).collect())
-    }
-
-    pub async fn mark_published(
-        &self,
-        ids: &[EventId],
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        if ids.is_empty() {
-            return Ok(());
-        }
-        outbox_event::Entity::update_many()
-            .col_expr(outbox_event::Column::PublishedAt, Expr::value(at))
-            .filter(outbox_event::Column::Id.is_in(ids.iter().map(|i| i.into_uuid())))
-            .exec(&self.db)
-            .await
-            .map_err(store_err)?;
-        Ok(())
+    /// Appends events outside any business transaction: for operational tools and tests.
+    pub async fn append_outbox(&self, events: &[EventEnvelope]) -> Result<(), StoreError> {
+        append(&self.db, events).await
     }
 
     /// A tenant's events, oldest first: for tests and the audit trail.

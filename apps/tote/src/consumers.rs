@@ -1,0 +1,57 @@
+//! The event consumers this binary runs, over RabbitMQ (`tote worker`) or in-process.
+
+use analytics::daily_increment;
+use async_trait::async_trait;
+use kernel::{EventEnvelope, EventHandler, HandlerError};
+use sql::SqlStore;
+use std::sync::Arc;
+
+/// Keeps the orders-per-day read model. Idempotent: the increment and the inbox record
+/// commit together, so a redelivered event counts once.
+pub struct DailyOrdersProjection {
+    store: SqlStore,
+}
+
+impl DailyOrdersProjection {
+    pub const NAME: &'static str = "analytics.daily_orders";
+
+    pub fn new(store: SqlStore) -> Self {
+        Self { store }
+    }
+}
+
+#[async_trait]
+impl EventHandler for DailyOrdersProjection {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn subscriptions(&self) -> &'static [&'static str] {
+        &["order.*"]
+    }
+
+    async fn handle(&self, event: &EventEnvelope) -> Result<(), HandlerError> {
+        let Some(increment) = daily_increment(event) else {
+            return Ok(());
+        };
+        let transient = |e: kernel::StoreError| HandlerError::Transient(e.to_string());
+        let Some(inbox) = self
+            .store
+            .inbox_begin(Self::NAME, event)
+            .await
+            .map_err(transient)?
+        else {
+            return Ok(()); // seen before
+        };
+        self.store
+            .apply_daily_orders(&inbox, &increment)
+            .await
+            .map_err(transient)?;
+        inbox.commit().await.map_err(transient)
+    }
+}
+
+/// Every consumer, wired to the store.
+pub fn all(store: &SqlStore) -> Vec<Arc<dyn EventHandler>> {
+    vec![Arc::new(DailyOrdersProjection::new(store.clone()))]
+}

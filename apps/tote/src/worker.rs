@@ -1,0 +1,52 @@
+//! `tote worker`: publishes the outbox and runs the consumers. With `AMQP_URL` it relays to
+//! RabbitMQ and consumes from it (run as many workers as you like: claims never overlap);
+//! without, it runs the same consumers in-process.
+
+use crate::config::Settings;
+use crate::consumers;
+use crate::relay;
+use crate::startup::{StartupError, open_store, spawn_in_process_events};
+use rabbitmq::{ConsumerOptions, RabbitPublisher, run_consumer};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub async fn run(settings: Settings) -> Result<(), StartupError> {
+    let store = open_store(&settings, true).await?;
+    let mut tasks = Vec::new();
+    match &settings.amqp_url {
+        None => {
+            tracing::info!("worker: no AMQP_URL; relaying to in-process consumers");
+            tasks.push(spawn_in_process_events(&store, &settings));
+        }
+        Some(url) => {
+            let publisher = RabbitPublisher::new(url.expose());
+            if let Err(e) = publisher.connect().await {
+                // Not fatal: events wait in the outbox and the relay keeps retrying.
+                tracing::warn!(error = %e, "worker: RabbitMQ is not reachable yet; retrying");
+            }
+            tasks.push(relay::spawn(
+                store.clone(),
+                Arc::new(publisher),
+                Duration::from_millis(settings.outbox_poll_ms),
+            ));
+            for handler in consumers::all(&store) {
+                tracing::info!(consumer = handler.name(), "worker: starting consumer");
+                tasks.push(tokio::spawn(run_consumer(
+                    url.expose().to_owned(),
+                    handler,
+                    ConsumerOptions::default(),
+                )));
+            }
+        }
+    }
+    tracing::info!(
+        "Tote worker running (database: {}); Ctrl-C to stop",
+        settings.database_label()
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::info!("worker: stopping");
+    for task in tasks {
+        task.abort();
+    }
+    Ok(())
+}

@@ -1,0 +1,119 @@
+use crate::topology::{declare_consumer_queue, declare_exchanges, queue_name};
+use futures::StreamExt;
+use kernel::{EventEnvelope, EventHandler, HandlerError};
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, BasicRejectOptions,
+};
+use lapin::types::FieldTable;
+use lapin::{Connection, ConnectionProperties};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct ConsumerOptions {
+    /// Deliveries of one message before it is dead-lettered.
+    pub delivery_limit: u32,
+    /// Unacknowledged messages in flight per consumer.
+    pub prefetch: u16,
+    /// First reconnect delay; doubles up to `max_backoff`.
+    pub min_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for ConsumerOptions {
+    fn default() -> Self {
+        Self {
+            delivery_limit: 5,
+            prefetch: 32,
+            min_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Runs `handler` on its queue for ever, reconnecting with exponential backoff (and jitter)
+/// whenever the connection breaks. Abort the task to stop it.
+pub async fn run_consumer(url: String, handler: Arc<dyn EventHandler>, options: ConsumerOptions) {
+    let mut backoff = options.min_backoff;
+    loop {
+        match consume(&url, handler.as_ref(), &options, &mut backoff).await {
+            Ok(()) => tracing::warn!(consumer = handler.name(), "consumer stream ended"),
+            Err(e) => {
+                tracing::warn!(consumer = handler.name(), error = %e, "consumer lost RabbitMQ")
+            }
+        }
+        let jitter =
+            0.5 + (std::process::id() as u64 ^ backoff.as_nanos() as u64) as f64 % 500.0 / 1000.0;
+        tokio::time::sleep(backoff.mul_f64(jitter)).await;
+        backoff = (backoff * 2).min(options.max_backoff);
+    }
+}
+
+async fn consume(
+    url: &str,
+    handler: &dyn EventHandler,
+    options: &ConsumerOptions,
+    backoff: &mut Duration,
+) -> lapin::Result<()> {
+    let connection = Connection::connect(url, ConnectionProperties::default()).await?;
+    let channel = connection.create_channel().await?;
+    declare_exchanges(&channel).await?;
+    declare_consumer_queue(
+        &channel,
+        handler.name(),
+        handler.subscriptions(),
+        options.delivery_limit,
+    )
+    .await?;
+    channel
+        .basic_qos(options.prefetch, BasicQosOptions::default())
+        .await?;
+    let queue = queue_name(handler.name());
+    let mut deliveries = channel
+        .basic_consume(
+            queue.as_str().into(),
+            format!("{}-{}", handler.name(), std::process::id())
+                .as_str()
+                .into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+    tracing::info!(consumer = handler.name(), queue, "consuming");
+    *backoff = options.min_backoff;
+
+    while let Some(delivery) = deliveries.next().await {
+        let delivery = delivery?;
+        let event: EventEnvelope = match serde_json::from_slice(&delivery.data) {
+            Ok(event) => event,
+            Err(e) => {
+                tracing::error!(consumer = handler.name(), error = %e, "unreadable message: dead-lettered");
+                delivery
+                    .reject(BasicRejectOptions { requeue: false })
+                    .await?;
+                continue;
+            }
+        };
+        match handler.handle(&event).await {
+            Ok(()) => {
+                delivery.ack(BasicAckOptions::default()).await?;
+            }
+            Err(HandlerError::Permanent(reason)) => {
+                tracing::error!(consumer = handler.name(), event_id = %event.id, reason, "dead-lettered");
+                delivery
+                    .reject(BasicRejectOptions { requeue: false })
+                    .await?;
+            }
+            Err(HandlerError::Transient(reason)) => {
+                tracing::warn!(consumer = handler.name(), event_id = %event.id, reason, "will retry");
+                delivery
+                    .nack(BasicNackOptions {
+                        requeue: true,
+                        ..BasicNackOptions::default()
+                    })
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,286 @@
+//! Event delivery on the database side: the relay's claim-publish-mark cycle, the consumers'
+//! inbox, dead letters of in-process consumers, and the orders-per-day read model.
+
+use crate::entities::outbox_event;
+use crate::outbox::to_row;
+use crate::{SqlStore, store_err};
+use analytics::DailyIncrement;
+use chrono::Utc;
+use kernel::{EventEnvelope, EventPublisher, PublishError, StoreError, TenantId};
+use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Statement, TransactionTrait,
+};
+
+/// What one relay round did.
+#[derive(Debug, Default)]
+pub struct RelayRound {
+    pub claimed: usize,
+    pub published: usize,
+    pub error: Option<PublishError>,
+}
+
+/// An open inbox entry: the consumer's effect and the inbox record commit together.
+pub struct InboxTx(DatabaseTransaction);
+
+impl InboxTx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.0.commit().await.map_err(store_err)
+    }
+}
+
+async fn claim_publish_mark(
+    conn: &impl ConnectionTrait,
+    publisher: &dyn EventPublisher,
+    limit: u64,
+    lock: &str,
+) -> Result<RelayRound, StoreError> {
+    let sql = format!(
+        "SELECT * FROM outbox_events o WHERE o.published_at IS NULL AND NOT EXISTS (\
+           SELECT 1 FROM outbox_events p WHERE p.published_at IS NULL \
+           AND p.aggregate_id = o.aggregate_id AND p.aggregate_version < o.aggregate_version) \
+         ORDER BY o.id LIMIT {limit}{lock}"
+    );
+    let rows = outbox_event::Entity::find()
+        .from_raw_sql(Statement::from_string(conn.get_database_backend(), sql))
+        .all(conn)
+        .await
+        .map_err(store_err)?;
+    if rows.is_empty() {
+        return Ok(RelayRound::default());
+    }
+    let events: Vec<EventEnvelope> = rows.into_iter().map(|m| to_row(m).event).collect();
+    let outcome = publisher.publish(&events).await;
+    if !outcome.confirmed.is_empty() {
+        outbox_event::Entity::update_many()
+            .col_expr(outbox_event::Column::PublishedAt, Expr::value(Utc::now()))
+            .filter(
+                outbox_event::Column::Id.is_in(outcome.confirmed.iter().map(|id| id.into_uuid())),
+            )
+            .exec(conn)
+            .await
+            .map_err(store_err)?;
+    }
+    Ok(RelayRound {
+        claimed: events.len(),
+        published: outcome.confirmed.len(),
+        error: outcome.error,
+    })
+}
+
+impl SqlStore {
+    /// Claims up to `limit` pending events — only the oldest pending one of each aggregate, so
+    /// per-aggregate order holds — hands them to `publisher`, and marks published exactly those
+    /// it confirmed, all in one transaction. On PostgreSQL the claim is `FOR UPDATE SKIP
+    /// LOCKED`, so several relays share the work and never publish an event twice.
+    pub async fn relay_round(
+        &self,
+        publisher: &dyn EventPublisher,
+        limit: u64,
+    ) -> Result<RelayRound, StoreError> {
+        match self.db.get_database_backend() {
+            DatabaseBackend::Postgres => {
+                let tx = self.db.begin().await.map_err(store_err)?;
+                let round =
+                    claim_publish_mark(&tx, publisher, limit, " FOR UPDATE SKIP LOCKED").await?;
+                tx.commit().await.map_err(store_err)?;
+                Ok(round)
+            }
+            // SQLite: one connection and one relay, so nothing to lock against; and holding a
+            // transaction across the publish would starve in-process handlers of the connection.
+            _ => claim_publish_mark(&self.db, publisher, limit, "").await,
+        }
+    }
+
+    /// How many events wait to be published, and the age in seconds of the oldest.
+    pub async fn outbox_backlog(&self) -> Result<(u64, Option<i64>), StoreError> {
+        let pending =
+            outbox_event::Entity::find().filter(outbox_event::Column::PublishedAt.is_null());
+        let count = pending.clone().count(&self.db).await.map_err(store_err)?;
+        let oldest = pending
+            .order_by_asc(outbox_event::Column::Id)
+            .one(&self.db)
+            .await
+            .map_err(store_err)?
+            .map(|e| (Utc::now() - e.occurred_at).num_seconds());
+        Ok((count, oldest))
+    }
+
+    /// Opens the inbox entry for `(consumer, event)`, or `None` if that consumer already
+    /// processed the event. The caller applies its effect through [`SqlStore::apply_daily_orders`]
+    /// (or its own writes) and commits; until then a concurrent duplicate waits, then skips.
+    pub async fn inbox_begin(
+        &self,
+        consumer: &str,
+        event: &EventEnvelope,
+    ) -> Result<Option<InboxTx>, StoreError> {
+        let tx = self.db.begin().await.map_err(store_err)?;
+        let insert = Query::insert()
+            .into_table(Alias::new("inbox"))
+            .columns([
+                Alias::new("consumer"),
+                Alias::new("event_id"),
+                Alias::new("processed_at"),
+            ])
+            .values_panic([
+                consumer.into(),
+                event.id.into_uuid().into(),
+                Utc::now().into(),
+            ])
+            .on_conflict(
+                OnConflict::columns([Alias::new("consumer"), Alias::new("event_id")])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .to_owned();
+        let result = tx
+            .execute(self.db.get_database_backend().build(&insert))
+            .await
+            .map_err(store_err)?;
+        Ok((result.rows_affected() == 1).then_some(InboxTx(tx)))
+    }
+
+    /// Adds one event's increment to the orders-per-day read model, inside the inbox entry.
+    pub async fn apply_daily_orders(
+        &self,
+        inbox: &InboxTx,
+        inc: &DailyIncrement,
+    ) -> Result<(), StoreError> {
+        let table = Alias::new("analytics_daily_orders");
+        let sum = |col: &str| Expr::cust(format!("analytics_daily_orders.{col} + excluded.{col}"));
+        let upsert = Query::insert()
+            .into_table(table)
+            .columns([
+                Alias::new("tenant_id"),
+                Alias::new("day"),
+                Alias::new("channel"),
+                Alias::new("created"),
+                Alias::new("cancelled"),
+                Alias::new("revenue_minor"),
+            ])
+            .values_panic([
+                inc.tenant_id.into_uuid().into(),
+                inc.day.format("%Y-%m-%d").to_string().into(),
+                inc.channel.clone().into(),
+                (inc.count.created as i64).into(),
+                (inc.count.cancelled as i64).into(),
+                inc.count.revenue_minor.into(),
+            ])
+            .on_conflict(
+                OnConflict::columns([
+                    Alias::new("tenant_id"),
+                    Alias::new("day"),
+                    Alias::new("channel"),
+                ])
+                .values([
+                    (Alias::new("created"), sum("created")),
+                    (Alias::new("cancelled"), sum("cancelled")),
+                    (Alias::new("revenue_minor"), sum("revenue_minor")),
+                ])
+                .to_owned(),
+            )
+            .to_owned();
+        inbox
+            .0
+            .execute(self.db.get_database_backend().build(&upsert))
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    /// The orders-per-day rows of a tenant: `(day, channel, created, cancelled, revenue_minor)`.
+    pub async fn daily_orders(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Vec<(String, String, i64, i64, i64)>, StoreError> {
+        let select = Query::select()
+            .columns([
+                Alias::new("day"),
+                Alias::new("channel"),
+                Alias::new("created"),
+                Alias::new("cancelled"),
+                Alias::new("revenue_minor"),
+            ])
+            .from(Alias::new("analytics_daily_orders"))
+            .and_where(Expr::col(Alias::new("tenant_id")).eq(tenant.into_uuid()))
+            .order_by(Alias::new("day"), sea_orm::Order::Asc)
+            .order_by(Alias::new("channel"), sea_orm::Order::Asc)
+            .to_owned();
+        let rows = self
+            .db
+            .query_all(self.db.get_database_backend().build(&select))
+            .await
+            .map_err(store_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("", "day").map_err(store_err)?,
+                    r.try_get("", "channel").map_err(store_err)?,
+                    r.try_get("", "created").map_err(store_err)?,
+                    r.try_get("", "cancelled").map_err(store_err)?,
+                    r.try_get("", "revenue_minor").map_err(store_err)?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Records an event an in-process consumer gave up on (RabbitMQ keeps its own in a DLQ).
+    pub async fn record_dead_letter(
+        &self,
+        consumer: &str,
+        event: &EventEnvelope,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        let insert = Query::insert()
+            .into_table(Alias::new("dead_letters"))
+            .columns([
+                Alias::new("id"),
+                Alias::new("consumer"),
+                Alias::new("event_id"),
+                Alias::new("event_type"),
+                Alias::new("tenant_id"),
+                Alias::new("event"),
+                Alias::new("error"),
+                Alias::new("failed_at"),
+            ])
+            .values_panic([
+                uuid::Uuid::now_v7().into(),
+                consumer.into(),
+                event.id.into_uuid().into(),
+                event.event_type.clone().into(),
+                event.tenant_id.into_uuid().into(),
+                serde_json::to_value(event)
+                    .map_err(StoreError::from_source)?
+                    .into(),
+                error.into(),
+                Utc::now().into(),
+            ])
+            .to_owned();
+        self.db
+            .execute(self.db.get_database_backend().build(&insert))
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    /// How many events a consumer dead-lettered in process.
+    pub async fn dead_letter_count(&self, consumer: &str) -> Result<u64, StoreError> {
+        let select = Query::select()
+            .expr(Expr::cust("COUNT(*) AS n"))
+            .from(Alias::new("dead_letters"))
+            .and_where(Expr::col(Alias::new("consumer")).eq(consumer))
+            .to_owned();
+        let row = self
+            .db
+            .query_one(self.db.get_database_backend().build(&select))
+            .await
+            .map_err(store_err)?;
+        let n: i64 = row
+            .map(|r| r.try_get("", "n"))
+            .transpose()
+            .map_err(store_err)?
+            .unwrap_or(0);
+        Ok(n as u64)
+    }
+}
