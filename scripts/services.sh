@@ -23,8 +23,10 @@ elif command -v rabbitmq-server >/dev/null; then
   echo "services: starting RabbitMQ..."
   rabbitmq-server -detached
   for _ in $(seq 1 60); do rabbit_up && break; sleep 1; done
-  rabbit_up && echo "services: RabbitMQ is up" || echo "services: RabbitMQ did not come up (no test needs it yet)" >&2
+  rabbit_up || { echo "services: RabbitMQ did not come up within 60 s (see /var/log/rabbitmq)" >&2; exit 1; }
+  echo "services: RabbitMQ is up"
 else
-  echo "services: RabbitMQ is not installed (no test needs it yet)" >&2
+  echo "services: RabbitMQ is not installed: apt-get install rabbitmq-server, or set TEST_AMQP_URL" >&2
+  exit 1
 fi
 exit 0

@@ -116,6 +116,14 @@ async fn a_seller_goes_from_signup_to_a_cancelled_order(backend: Backend) {
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
     assert!(published, "the relay should mark every event published");
+    // The in-process consumers saw them: the orders-per-day read model counts both.
+    let rows = app.db.store.daily_orders(tenant).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    let (_, channel, created, cancelled, revenue) = &rows[0];
+    assert_eq!(
+        (channel.as_str(), *created, *cancelled, *revenue),
+        ("api", 1, 1, 3 * 1999)
+    );
 }
 
 async fn health_and_readiness_need_no_key(backend: Backend) {

@@ -10,20 +10,26 @@ use std::sync::Arc;
 /// commit together, so a redelivered event counts once.
 pub struct DailyOrdersProjection {
     store: SqlStore,
+    name: &'static str,
 }
 
 impl DailyOrdersProjection {
     pub const NAME: &'static str = "analytics.daily_orders";
 
     pub fn new(store: SqlStore) -> Self {
-        Self { store }
+        Self::named(store, Self::NAME)
+    }
+
+    /// Under another consumer name: its own queue and inbox (tests run side by side).
+    pub fn named(store: SqlStore, name: &'static str) -> Self {
+        Self { store, name }
     }
 }
 
 #[async_trait]
 impl EventHandler for DailyOrdersProjection {
     fn name(&self) -> &'static str {
-        Self::NAME
+        self.name
     }
 
     fn subscriptions(&self) -> &'static [&'static str] {

@@ -6,7 +6,7 @@ use crate::config::Settings;
 use crate::consumers;
 use crate::relay;
 use crate::startup::{StartupError, open_store, spawn_in_process_events};
-use rabbitmq::{ConsumerOptions, RabbitPublisher, run_consumer};
+use rabbitmq::{ConsumerOptions, RabbitPublisher, queue_spec, run_consumer};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,7 +19,13 @@ pub async fn run(settings: Settings) -> Result<(), StartupError> {
             tasks.push(spawn_in_process_events(&store, &settings));
         }
         Some(url) => {
-            let publisher = RabbitPublisher::new(url.expose());
+            let handlers = consumers::all(&store);
+            let options = ConsumerOptions::default();
+            let queues = handlers
+                .iter()
+                .map(|h| queue_spec(h.as_ref(), &options))
+                .collect();
+            let publisher = RabbitPublisher::new(url.expose(), queues);
             if let Err(e) = publisher.connect().await {
                 // Not fatal: events wait in the outbox and the relay keeps retrying.
                 tracing::warn!(error = %e, "worker: RabbitMQ is not reachable yet; retrying");
@@ -29,12 +35,12 @@ pub async fn run(settings: Settings) -> Result<(), StartupError> {
                 Arc::new(publisher),
                 Duration::from_millis(settings.outbox_poll_ms),
             ));
-            for handler in consumers::all(&store) {
+            for handler in handlers {
                 tracing::info!(consumer = handler.name(), "worker: starting consumer");
                 tasks.push(tokio::spawn(run_consumer(
                     url.expose().to_owned(),
                     handler,
-                    ConsumerOptions::default(),
+                    options.clone(),
                 )));
             }
         }
@@ -43,10 +49,29 @@ pub async fn run(settings: Settings) -> Result<(), StartupError> {
         "Tote worker running (database: {}); Ctrl-C to stop",
         settings.database_label()
     );
-    let _ = tokio::signal::ctrl_c().await;
+    shutdown_signal().await;
     tracing::info!("worker: stopping");
     for task in tasks {
         task.abort();
     }
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM (what Kubernetes sends).
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return interrupt.await.unwrap_or(()),
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
 }

@@ -18,6 +18,8 @@ pub struct ConsumerOptions {
     /// First reconnect delay; doubles up to `max_backoff`.
     pub min_backoff: Duration,
     pub max_backoff: Duration,
+    /// Unused queues are deleted by the broker after this long (`x-expires`); `None` keeps them.
+    pub queue_expires: Option<Duration>,
 }
 
 impl Default for ConsumerOptions {
@@ -27,7 +29,24 @@ impl Default for ConsumerOptions {
             prefetch: 32,
             min_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(30),
+            queue_expires: None,
         }
+    }
+}
+
+/// The queue `handler` consumes from, for [`crate::RabbitPublisher::new`].
+pub fn queue_spec(handler: &dyn EventHandler, options: &ConsumerOptions) -> crate::QueueSpec {
+    crate::QueueSpec {
+        consumer: handler.name().to_owned(),
+        subscriptions: handler
+            .subscriptions()
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        delivery_limit: options.delivery_limit,
+        expires_ms: options
+            .queue_expires
+            .map(|d| d.as_millis().min(u32::MAX as u128) as u32),
     }
 }
 
@@ -63,6 +82,7 @@ async fn consume(
         handler.name(),
         handler.subscriptions(),
         options.delivery_limit,
+        queue_spec(handler, options).expires_ms,
     )
     .await?;
     channel

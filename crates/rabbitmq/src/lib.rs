@@ -11,5 +11,6 @@ mod consumer;
 mod publisher;
 pub mod topology;
 
-pub use consumer::{ConsumerOptions, run_consumer};
+pub use consumer::{ConsumerOptions, queue_spec, run_consumer};
 pub use publisher::RabbitPublisher;
+pub use topology::QueueSpec;

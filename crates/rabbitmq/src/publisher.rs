@@ -1,4 +1,4 @@
-use crate::topology::{EXCHANGE, declare_exchanges};
+use crate::topology::{EXCHANGE, QueueSpec, declare_consumer_queue, declare_exchanges};
 use async_trait::async_trait;
 use kernel::{EventEnvelope, EventPublisher, PublishError, PublishOutcome};
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
@@ -8,13 +8,17 @@ use tokio::sync::Mutex;
 /// Publishes with publisher confirms over one lazily (re)connected channel.
 pub struct RabbitPublisher {
     url: String,
+    queues: Vec<QueueSpec>,
     link: Mutex<Option<(Connection, Channel)>>,
 }
 
 impl RabbitPublisher {
-    pub fn new(url: impl Into<String>) -> Self {
+    /// `queues` are declared on every (re)connect, before anything is published: a message
+    /// routed to a queue that does not exist yet would be dropped by the exchange.
+    pub fn new(url: impl Into<String>, queues: Vec<QueueSpec>) -> Self {
         Self {
             url: url.into(),
+            queues,
             link: Mutex::new(None),
         }
     }
@@ -52,6 +56,17 @@ impl RabbitPublisher {
             .await
             .map_err(broken)?;
         declare_exchanges(&channel).await.map_err(broken)?;
+        for q in &self.queues {
+            declare_consumer_queue(
+                &channel,
+                &q.consumer,
+                &q.subscriptions,
+                q.delivery_limit,
+                q.expires_ms,
+            )
+            .await
+            .map_err(broken)?;
+        }
         *link = Some((connection, channel.clone()));
         Ok(channel)
     }

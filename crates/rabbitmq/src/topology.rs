@@ -9,6 +9,16 @@ pub const EXCHANGE: &str = "tote.events";
 /// Where consumers' given-up messages go, routed by consumer name.
 pub const DEAD_LETTER_EXCHANGE: &str = "tote.events.dlx";
 
+/// A consumer's queue: its name, the routing keys it binds, its delivery limit.
+#[derive(Debug, Clone)]
+pub struct QueueSpec {
+    pub consumer: String,
+    pub subscriptions: Vec<String>,
+    pub delivery_limit: u32,
+    /// Let the broker delete the queues after this long unused (tests, temporary consumers).
+    pub expires_ms: Option<u32>,
+}
+
 pub fn queue_name(consumer: &str) -> String {
     format!("tote.{consumer}")
 }
@@ -53,10 +63,14 @@ pub async fn declare_exchanges(channel: &Channel) -> lapin::Result<()> {
 pub async fn declare_consumer_queue(
     channel: &Channel,
     consumer: &str,
-    subscriptions: &[&str],
+    subscriptions: &[impl AsRef<str>],
     delivery_limit: u32,
+    expires_ms: Option<u32>,
 ) -> lapin::Result<()> {
     let mut quorum = FieldTable::default();
+    if let Some(ms) = expires_ms {
+        quorum.insert("x-expires".into(), AMQPValue::LongUInt(ms));
+    }
     quorum.insert(
         "x-queue-type".into(),
         AMQPValue::LongString("quorum".into()),
@@ -98,7 +112,7 @@ pub async fn declare_consumer_queue(
             .queue_bind(
                 queue.as_str().into(),
                 EXCHANGE.into(),
-                (*key).into(),
+                key.as_ref().into(),
                 QueueBindOptions::default(),
                 FieldTable::default(),
             )
