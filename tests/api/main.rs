@@ -1,6 +1,7 @@
 //! The real app over HTTP. Scenarios that touch the database run on PostgreSQL and SQLite.
 
 mod bad_input;
+mod events;
 mod orders;
 mod tenancy;
 mod walkthrough;

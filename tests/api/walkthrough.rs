@@ -144,6 +144,7 @@ async fn health_and_readiness_need_no_key(backend: Backend) {
         "/api/v1/inventory/{sku}/quantity",
         "/api/v1/orders",
         "/api/v1/orders/{id}/cancel",
+        "/api/v1/events/stream",
     ] {
         assert!(
             doc.body["paths"][path].is_object(),

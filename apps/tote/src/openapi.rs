@@ -19,6 +19,7 @@ use utoipa::{Modify, OpenApi};
         (name = "catalogue", description = "Products"),
         (name = "inventory", description = "Stock levels and counts"),
         (name = "orders", description = "Orders and their reservations"),
+        (name = "events", description = "Live updates (server-sent events)"),
         (name = "operations", description = "Health and readiness")
     )
 )]
@@ -38,6 +39,7 @@ pub struct ApiDoc;
     routes::orders::list,
     routes::orders::get,
     routes::orders::cancel,
+    routes::events::stream,
 ))]
 struct V1Doc;
 

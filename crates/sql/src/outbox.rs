@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use kernel::{CorrelationId, EventEnvelope, EventId, StoreError, TenantId};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 /// An event as stored, with whether it has been handed on yet.
@@ -62,6 +63,31 @@ impl SqlStore {
     /// Appends events outside any business transaction: for operational tools and tests.
     pub async fn append_outbox(&self, events: &[EventEnvelope]) -> Result<(), StoreError> {
         append(&self.db, events).await
+    }
+
+    /// A tenant's events with id above `floor`, oldest first, of the given type prefixes
+    /// (`"order."`), at most `limit`: the live stream's query.
+    pub async fn events_since(
+        &self,
+        tenant: TenantId,
+        floor: uuid::Uuid,
+        type_prefixes: &[String],
+        limit: u64,
+    ) -> Result<Vec<EventEnvelope>, StoreError> {
+        let mut types = sea_orm::Condition::any();
+        for prefix in type_prefixes {
+            types = types.add(outbox_event::Column::EventType.starts_with(prefix.as_str()));
+        }
+        let rows = outbox_event::Entity::find()
+            .filter(outbox_event::Column::TenantId.eq(tenant.into_uuid()))
+            .filter(outbox_event::Column::Id.gt(floor))
+            .filter(types)
+            .order_by_asc(outbox_event::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(rows.into_iter().map(|m| to_row(m).event).collect())
     }
 
     /// A tenant's events, oldest first: for tests and the audit trail.

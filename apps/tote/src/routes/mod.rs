@@ -1,5 +1,6 @@
 //! HTTP controllers: parse, call a use case, map the result. No business rule lives here.
 
+pub mod events;
 pub mod health;
 pub mod inventory;
 pub mod orders;
@@ -28,7 +29,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(orders::create)
             .service(orders::list)
             .service(orders::get)
-            .service(orders::cancel),
+            .service(orders::cancel)
+            .service(events::stream),
     );
 }
 
