@@ -21,13 +21,28 @@ pub struct Seller {
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, &[]).await
+}
+
+/// The operator token test apps get from [`spawn_app_with`] when asked.
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdef0123456789";
+
+/// Like [`spawn_app`], with extra configuration variables.
+pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
     let db = TestDb::new(backend).await;
     let url = db.url.clone();
+    let extra: Vec<(String, String)> = extra
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     let settings = Settings::from_lookup(|name| match name {
         "TOTE_HTTP_ADDR" => Some("127.0.0.1:0".into()),
         "DATABASE_URL" => Some(url.clone()),
         "TOTE_OUTBOX_POLL_MS" => Some("20".into()),
-        _ => None,
+        other => extra
+            .iter()
+            .find(|(k, _)| k == other)
+            .map(|(_, v)| v.clone()),
     })
     .expect("test settings");
     let app = Application::build(settings).await.expect("app starts");

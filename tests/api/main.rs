@@ -1,5 +1,6 @@
 //! The real app over HTTP. Scenarios that touch the database run on PostgreSQL and SQLite.
 
+mod admin;
 mod bad_input;
 mod events;
 mod orders;

@@ -48,3 +48,46 @@ fn correlation_id(req: &HttpRequest) -> Option<CorrelationId> {
     let raw = req.headers().get("x-correlation-id")?.to_str().ok()?;
     uuid::Uuid::parse_str(raw.trim()).ok().map(CorrelationId)
 }
+
+/// An operator, proven by `TOTE_ADMIN_TOKEN`. Without that setting the admin API is absent (404).
+pub struct Operator;
+
+impl FromRequest for Operator {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let expected = req
+            .app_data::<web::Data<AppState>>()
+            .and_then(|s| s.admin_token.clone());
+        let result = match (expected, bearer(req)) {
+            (None, _) => Err(ApiError::not_found(format!("no route for {}", req.path()))),
+            (Some(token), Some(given)) if constant_time_eq(token.expose(), &given) => Ok(Operator),
+            _ => Err(ApiError::unauthenticated()),
+        };
+        std::future::ready(result)
+    }
+}
+
+/// Compares without returning early, so timing does not reveal how much of a token matched.
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut diff = a.len() ^ b.len();
+    for i in 0..a.len().max(b.len()) {
+        diff |= usize::from(a.get(i).copied().unwrap_or(0) ^ b.get(i).copied().unwrap_or(0));
+    }
+    diff == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::constant_time_eq;
+
+    #[test]
+    fn tokens_match_only_when_identical() {
+        assert!(constant_time_eq("abc", "abc"));
+        assert!(!constant_time_eq("abc", "abd"));
+        assert!(!constant_time_eq("abc", "abcd"));
+        assert!(!constant_time_eq("", "a"));
+    }
+}

@@ -45,6 +45,9 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// `TOTE_OUTBOX_POLL_MS`: how often the in-process relay looks for new events.
     pub outbox_poll_ms: u64,
+    /// `TOTE_ADMIN_TOKEN`: bearer token of the operator API (`/api/v1/admin/...`); unset, that
+    /// API does not exist.
+    pub admin_token: Option<Secret>,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tote.db?mode=rwc";
@@ -118,6 +121,17 @@ impl Settings {
                 256 * 1024,
             )?,
             outbox_poll_ms: parse("TOTE_OUTBOX_POLL_MS", lookup("TOTE_OUTBOX_POLL_MS"), 250)?,
+            admin_token: match lookup("TOTE_ADMIN_TOKEN").filter(|v| !v.trim().is_empty()) {
+                Some(token) if token.trim().len() < 32 => {
+                    return Err(ConfigError {
+                        name: "TOTE_ADMIN_TOKEN",
+                        value: "(hidden)".into(),
+                        reason: "use at least 32 random characters, e.g. `openssl rand -hex 32`"
+                            .into(),
+                    });
+                }
+                token => token.map(|t| Secret::new(t.trim())),
+            },
         })
     }
 

@@ -40,6 +40,9 @@ pub struct ApiDoc;
     routes::orders::get,
     routes::orders::cancel,
     routes::events::stream,
+    routes::admin::outbox,
+    routes::admin::dead_letters,
+    routes::admin::replay,
 ))]
 struct V1Doc;
 
@@ -62,6 +65,15 @@ impl Modify for BearerApiKey {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some("The API key from POST /api/v1/signup"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "admin_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The operator token, TOTE_ADMIN_TOKEN"))
                     .build(),
             ),
         );

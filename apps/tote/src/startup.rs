@@ -89,7 +89,7 @@ impl Application {
         };
         let server = serve(
             listener,
-            AppState::new(store.clone()),
+            AppState::new(store.clone(), &settings),
             settings.max_body_bytes,
         )
         .map_err(|source| StartupError::Bind {

@@ -8,6 +8,7 @@ use identity::{ApiKey, NewTenant};
 use kernel::{EventEnvelope, EventHandler, EventPublisher, HandlerError, TenantId};
 use lapin::options::{BasicGetOptions, QueueDeleteOptions};
 use lapin::{Connection, ConnectionProperties};
+use rabbitmq::dead_letters;
 use rabbitmq::topology::{dead_letter_queue_name, queue_name};
 use rabbitmq::{ConsumerOptions, RabbitPublisher, queue_spec, run_consumer};
 use serde_json::json;
@@ -186,18 +187,12 @@ async fn a_consumer_that_keeps_failing_sends_the_event_to_its_dead_letter_queue(
     drain(&db, &publisher).await;
     let consumer = tokio::spawn(run_consumer(amqp_url(), handler.clone(), options));
 
-    let connection = Connection::connect(&amqp_url(), ConnectionProperties::default())
-        .await
-        .unwrap();
-    let channel = connection.create_channel().await.unwrap();
-    let dlq = dead_letter_queue_name(handler.name);
     let mut dead: Option<EventEnvelope> = None;
     let found = eventually(20, async || {
-        if let Ok(Some(message)) = channel
-            .basic_get(dlq.as_str().into(), BasicGetOptions { no_ack: true })
-            .await
+        if let Ok(messages) = dead_letters::peek(&amqp_url(), handler.name, 10).await
+            && let Some(dead_letters::DeadMessage::Event(e)) = messages.into_iter().next()
         {
-            dead = serde_json::from_slice(&message.delivery.data).ok();
+            dead = Some(*e);
         }
         dead.is_some()
     })
@@ -209,6 +204,34 @@ async fn a_consumer_that_keeps_failing_sends_the_event_to_its_dead_letter_queue(
         handler.seen.lock().unwrap().len() >= 2,
         "it was retried before giving up"
     );
+
+    // Replay puts it back on the consumer's own queue, and empties the DLQ.
+    assert_eq!(
+        dead_letters::replay(&amqp_url(), handler.name)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        dead_letters::peek(&amqp_url(), handler.name, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let connection = Connection::connect(&amqp_url(), ConnectionProperties::default())
+        .await
+        .unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    let back = channel
+        .basic_get(
+            queue_name(handler.name).as_str().into(),
+            BasicGetOptions { no_ack: true },
+        )
+        .await
+        .unwrap()
+        .expect("the replayed message is on the consumer's queue");
+    let replayed: EventEnvelope = serde_json::from_slice(&back.delivery.data).unwrap();
+    assert_eq!(replayed.id, event.id);
     let _ = connection.close(200, "done".into()).await;
     remove_queues(handler.name).await;
 }

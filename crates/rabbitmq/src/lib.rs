@@ -8,6 +8,7 @@
 //! It holds no business rule: handlers decide what an event means.
 
 mod consumer;
+pub mod dead_letters;
 mod publisher;
 pub mod topology;
 

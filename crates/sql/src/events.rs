@@ -1,16 +1,16 @@
 //! Event delivery on the database side: the relay's claim-publish-mark cycle, the consumers'
 //! inbox, dead letters of in-process consumers, and the orders-per-day read model.
 
-use crate::entities::outbox_event;
+use crate::entities::{dead_letter, outbox_event};
 use crate::outbox::to_row;
 use crate::{SqlStore, store_err};
 use analytics::DailyIncrement;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use kernel::{EventEnvelope, EventPublisher, PublishError, StoreError, TenantId};
 use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Statement, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
 };
 
 /// What one relay round did.
@@ -19,6 +19,16 @@ pub struct RelayRound {
     pub claimed: usize,
     pub published: usize,
     pub error: Option<PublishError>,
+}
+
+/// An event an in-process consumer gave up on.
+#[derive(Debug, Clone)]
+pub struct DeadLetter {
+    pub id: uuid::Uuid,
+    pub consumer: String,
+    pub event: EventEnvelope,
+    pub error: String,
+    pub failed_at: DateTime<Utc>,
 }
 
 /// An open inbox entry: the consumer's effect and the inbox record commit together.
@@ -232,55 +242,54 @@ impl SqlStore {
         event: &EventEnvelope,
         error: &str,
     ) -> Result<(), StoreError> {
-        let insert = Query::insert()
-            .into_table(Alias::new("dead_letters"))
-            .columns([
-                Alias::new("id"),
-                Alias::new("consumer"),
-                Alias::new("event_id"),
-                Alias::new("event_type"),
-                Alias::new("tenant_id"),
-                Alias::new("event"),
-                Alias::new("error"),
-                Alias::new("failed_at"),
-            ])
-            .values_panic([
-                uuid::Uuid::now_v7().into(),
-                consumer.into(),
-                event.id.into_uuid().into(),
-                event.event_type.clone().into(),
-                event.tenant_id.into_uuid().into(),
-                serde_json::to_value(event)
-                    .map_err(StoreError::from_source)?
-                    .into(),
-                error.into(),
-                Utc::now().into(),
-            ])
-            .to_owned();
-        self.db
-            .execute(self.db.get_database_backend().build(&insert))
-            .await
-            .map_err(store_err)?;
+        dead_letter::Entity::insert(dead_letter::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            consumer: Set(consumer.to_owned()),
+            event_id: Set(event.id.into_uuid()),
+            event_type: Set(event.event_type.clone()),
+            tenant_id: Set(event.tenant_id.into_uuid()),
+            event: Set(serde_json::to_value(event).map_err(StoreError::from_source)?),
+            error: Set(error.to_owned()),
+            failed_at: Set(Utc::now()),
+        })
+        .exec_without_returning(&self.db)
+        .await
+        .map_err(store_err)?;
         Ok(())
     }
 
-    /// How many events a consumer dead-lettered in process.
-    pub async fn dead_letter_count(&self, consumer: &str) -> Result<u64, StoreError> {
-        let select = Query::select()
-            .expr(Expr::cust("COUNT(*) AS n"))
-            .from(Alias::new("dead_letters"))
-            .and_where(Expr::col(Alias::new("consumer")).eq(consumer))
-            .to_owned();
-        let row = self
-            .db
-            .query_one(self.db.get_database_backend().build(&select))
+    /// In-process dead letters, oldest first; of one consumer when given.
+    pub async fn dead_letters(
+        &self,
+        consumer: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<DeadLetter>, StoreError> {
+        let mut query = dead_letter::Entity::find()
+            .order_by_asc(dead_letter::Column::Id)
+            .limit(limit);
+        if let Some(consumer) = consumer {
+            query = query.filter(dead_letter::Column::Consumer.eq(consumer));
+        }
+        let rows = query.all(&self.db).await.map_err(store_err)?;
+        rows.into_iter()
+            .map(|m| {
+                Ok(DeadLetter {
+                    id: m.id,
+                    consumer: m.consumer,
+                    event: serde_json::from_value(m.event).map_err(StoreError::from_source)?,
+                    error: m.error,
+                    failed_at: m.failed_at,
+                })
+            })
+            .collect()
+    }
+
+    /// Forgets a dead letter once it has been replayed successfully.
+    pub async fn delete_dead_letter(&self, id: uuid::Uuid) -> Result<(), StoreError> {
+        dead_letter::Entity::delete_by_id(id)
+            .exec(&self.db)
             .await
             .map_err(store_err)?;
-        let n: i64 = row
-            .map(|r| r.try_get("", "n"))
-            .transpose()
-            .map_err(store_err)?
-            .unwrap_or(0);
-        Ok(n as u64)
+        Ok(())
     }
 }

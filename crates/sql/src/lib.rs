@@ -14,7 +14,7 @@ mod orders;
 mod outbox;
 mod store;
 
-pub use events::{InboxTx, RelayRound};
+pub use events::{DeadLetter, InboxTx, RelayRound};
 pub use outbox::OutboxRow;
 pub use store::{SqlConfig, SqlStore};
 

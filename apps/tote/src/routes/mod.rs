@@ -1,5 +1,6 @@
 //! HTTP controllers: parse, call a use case, map the result. No business rule lives here.
 
+pub mod admin;
 pub mod events;
 pub mod health;
 pub mod inventory;
@@ -30,7 +31,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(orders::list)
             .service(orders::get)
             .service(orders::cancel)
-            .service(events::stream),
+            .service(events::stream)
+            .service(admin::outbox)
+            .service(admin::dead_letters)
+            .service(admin::replay),
     );
 }
 

@@ -1,0 +1,126 @@
+use e2e::{ADMIN_TOKEN, order_body, spawn_app, spawn_app_with};
+use reqwest::{Method, StatusCode};
+use testkit::Backend;
+use tote::consumers::DailyOrdersProjection;
+
+#[tokio::test]
+async fn without_an_admin_token_the_operator_api_does_not_exist() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let reply = app
+        .call(Method::GET, "/api/v1/admin/outbox", Some(ADMIN_TOKEN), None)
+        .await;
+    assert_eq!(reply.assert_problem(404), "not-found");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_sees_the_backlog_and_replays_dead_letters() {
+    let app = spawn_app_with(Backend::Sqlite, &[("TOTE_ADMIN_TOKEN", ADMIN_TOKEN)]).await;
+    let seller = app.signup("Ops Co").await;
+    let denied = app
+        .call(
+            Method::GET,
+            "/api/v1/admin/outbox",
+            Some(&seller.api_key),
+            None,
+        )
+        .await;
+    assert_eq!(denied.assert_problem(401), "unauthenticated");
+
+    app.create_product(&seller, "A").await;
+    app.set_stock(&seller, "A", 3).await;
+    let order = app.place_order(&seller, order_body(&[("A", 1)])).await;
+    assert_eq!(order.status, StatusCode::CREATED);
+    let tenant = seller.tenant_id.parse().unwrap();
+    let mut drained = false;
+    for _ in 0..200 {
+        let status = app
+            .call(Method::GET, "/api/v1/admin/outbox", Some(ADMIN_TOKEN), None)
+            .await;
+        assert_eq!(status.status, StatusCode::OK);
+        if status.body["pending"] == 0 {
+            assert!(status.body["oldest_pending_age_seconds"].is_null());
+            drained = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(drained, "the in-process relay drains the outbox");
+
+    // A consumer that had given up on an event (as after a database outage): it is listed,
+    // and a replay applies it once.
+    let created = app
+        .db
+        .store
+        .events_of(tenant)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.event.event_type == "order.created")
+        .unwrap()
+        .event;
+    let mut lost = created.clone();
+    lost.id = kernel::EventId::new(); // a different event the projection never saw
+    app.db
+        .store
+        .record_dead_letter(DailyOrdersProjection::NAME, &lost, "database unavailable")
+        .await
+        .unwrap();
+
+    let list = app
+        .call(
+            Method::GET,
+            "/api/v1/admin/dead-letters",
+            Some(ADMIN_TOKEN),
+            None,
+        )
+        .await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(list.body["items"][0]["source"], "in_process");
+    assert_eq!(list.body["items"][0]["event_id"], lost.id.to_string());
+    assert_eq!(list.body["items"][0]["error"], "database unavailable");
+
+    let replay = app
+        .call(
+            Method::POST,
+            &format!(
+                "/api/v1/admin/dead-letters/{}/replay",
+                DailyOrdersProjection::NAME
+            ),
+            Some(ADMIN_TOKEN),
+            None,
+        )
+        .await;
+    assert_eq!(replay.status, StatusCode::OK, "{}", replay.body);
+    assert_eq!(
+        (
+            replay.body["replayed"].as_u64(),
+            replay.body["still_failing"].as_u64()
+        ),
+        (Some(1), Some(0))
+    );
+    let list = app
+        .call(
+            Method::GET,
+            "/api/v1/admin/dead-letters",
+            Some(ADMIN_TOKEN),
+            None,
+        )
+        .await;
+    assert_eq!(list.body["items"], serde_json::json!([]));
+    let rows = app.db.store.daily_orders(tenant).await.unwrap();
+    assert_eq!(
+        rows.iter().map(|r| r.2).sum::<i64>(),
+        2,
+        "the original and the replayed event"
+    );
+
+    let unknown = app
+        .call(
+            Method::POST,
+            "/api/v1/admin/dead-letters/nobody/replay",
+            Some(ADMIN_TOKEN),
+            None,
+        )
+        .await;
+    assert_eq!(unknown.assert_problem(404), "not-found");
+}
