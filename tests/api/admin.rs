@@ -124,3 +124,47 @@ async fn an_operator_sees_the_backlog_and_replays_dead_letters() {
         .await;
     assert_eq!(unknown.assert_problem(404), "not-found");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_by_route_and_orders_by_outcome() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let seller = app.signup("Metrics Co").await;
+    app.create_product(&seller, "A").await;
+    app.set_stock(&seller, "A", 1).await;
+    assert_eq!(
+        app.place_order(&seller, order_body(&[("A", 1)]))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let mut strict = order_body(&[("A", 1)]);
+    strict["allow_backorder"] = serde_json::json!(false);
+    assert_eq!(
+        app.place_order(&seller, strict).await.status,
+        StatusCode::CONFLICT
+    );
+    app.call(Method::GET, "/no/such/page/12345", None, None)
+        .await;
+
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("tote_orders_created_total 1"), "{text}");
+    assert!(text.contains("tote_reservations_refused_total 1"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("tote_http_requests_total{")
+                && l.contains("endpoint=\"/api/v1/orders\"")
+                && l.contains("status=\"201\"")),
+        "{text}"
+    );
+    // Unknown paths are one label, not one per path.
+    assert!(!text.contains("12345"));
+    assert!(text.contains("tote_db_pool_connections"));
+}

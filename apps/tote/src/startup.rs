@@ -3,6 +3,7 @@
 use crate::config::Settings;
 use crate::consumers;
 use crate::error::{ApiError, json_error, path_error, query_error};
+use crate::metrics::Metrics;
 use crate::relay::{self, InProcessPublisher};
 use crate::routes;
 use crate::state::AppState;
@@ -18,6 +19,7 @@ pub struct Application {
     port: u16,
     server: Server,
     relay: Option<JoinHandle<()>>,
+    sampler: JoinHandle<()>,
     pub store: SqlStore,
 }
 
@@ -35,6 +37,8 @@ pub enum StartupError {
         label: String,
         source: kernel::StoreError,
     },
+    #[error("cannot set up metrics: {0}")]
+    Metrics(String),
     #[error("cannot migrate the database: {0}")]
     Migrate(kernel::StoreError),
     #[error("cannot listen on {addr}: {source}. Is another process using it? Set TOTE_HTTP_ADDR")]
@@ -87,9 +91,11 @@ impl Application {
             None => Some(spawn_in_process_events(&store, &settings)),
             Some(_) => None,
         };
+        let metrics = Metrics::new().map_err(|e| StartupError::Metrics(e.to_string()))?;
+        let sampler = metrics.spawn_sampler(store.clone(), Duration::from_secs(5));
         let server = serve(
             listener,
-            AppState::new(store.clone(), &settings),
+            AppState::new(store.clone(), &settings, metrics),
             settings.max_body_bytes,
         )
         .map_err(|source| StartupError::Bind {
@@ -110,6 +116,7 @@ impl Application {
             port,
             server,
             relay,
+            sampler,
             store,
         })
     }
@@ -123,6 +130,7 @@ impl Application {
         if let Some(relay) = self.relay {
             relay.abort();
         }
+        self.sampler.abort();
         result
     }
 }
@@ -138,10 +146,12 @@ pub fn spawn_in_process_events(store: &SqlStore, settings: &Settings) -> JoinHan
 }
 
 fn serve(listener: TcpListener, state: AppState, max_body: usize) -> std::io::Result<Server> {
+    let http_metrics = state.metrics.http.clone();
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .wrap(TracingLogger::default())
+            .wrap(http_metrics.clone())
             .app_data(state.clone())
             .app_data(
                 web::JsonConfig::default()

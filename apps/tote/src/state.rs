@@ -22,10 +22,11 @@ pub struct AppState {
     pub consumers: Vec<Arc<dyn EventHandler>>,
     pub admin_token: Option<Secret>,
     pub amqp_url: Option<Secret>,
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl AppState {
-    pub fn new(store: SqlStore, settings: &Settings) -> Self {
+    pub fn new(store: SqlStore, settings: &Settings, metrics: crate::metrics::Metrics) -> Self {
         let s = store.clone();
         Self {
             identity: IdentityService::new(s.clone(), s.clone(), SystemClock),
@@ -34,6 +35,7 @@ impl AppState {
             consumers: crate::consumers::all(&s),
             admin_token: settings.admin_token.clone(),
             amqp_url: settings.amqp_url.clone(),
+            metrics,
             store,
         }
     }

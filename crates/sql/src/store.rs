@@ -63,6 +63,20 @@ impl SqlStore {
         }
     }
 
+    /// Open and idle connections of the pool.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        match self.db.get_database_backend() {
+            DatabaseBackend::Postgres => {
+                let pool = self.db.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            _ => {
+                let pool = self.db.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+        }
+    }
+
     pub async fn close(self) -> Result<(), StoreError> {
         self.db.close().await.map_err(store_err)
     }

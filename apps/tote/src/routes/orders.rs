@@ -244,9 +244,18 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let idempotency = idempotency(&req, &body)?;
-    let placement = state.orders.place(&ctx, body.into(), idempotency).await?;
+    let placement = match state.orders.place(&ctx, body.into(), idempotency).await {
+        Err(e @ order::OrderError::InsufficientStock(_)) => {
+            state.metrics.reservations_refused.inc();
+            return Err(e.into());
+        }
+        other => other?,
+    };
     let (mut response, order) = match placement {
-        Placement::Created(o) => (HttpResponse::Created(), o),
+        Placement::Created(o) => {
+            state.metrics.orders_created.inc();
+            (HttpResponse::Created(), o)
+        }
         Placement::Replayed(o) => {
             let mut r = HttpResponse::Created();
             r.insert_header(("Idempotent-Replayed", "true"));
