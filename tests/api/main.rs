@@ -6,5 +6,6 @@ mod events;
 mod orders;
 mod tenancy;
 mod walkthrough;
+mod webhooks;
 
 pub(crate) use testkit::on_both_databases;

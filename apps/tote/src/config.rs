@@ -48,6 +48,8 @@ pub struct Settings {
     /// `TOTE_ADMIN_TOKEN`: bearer token of the operator API (`/api/v1/admin/...`); unset, that
     /// API does not exist.
     pub admin_token: Option<Secret>,
+    /// `TOTE_WEBHOOK_ALLOW_PRIVATE`: let webhooks reach private addresses. Local testing only.
+    pub webhook_allow_private: bool,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tote.db?mode=rwc";
@@ -132,6 +134,11 @@ impl Settings {
                 }
                 token => token.map(|t| Secret::new(t.trim())),
             },
+            webhook_allow_private: parse(
+                "TOTE_WEBHOOK_ALLOW_PRIVATE",
+                lookup("TOTE_WEBHOOK_ALLOW_PRIVATE"),
+                false,
+            )?,
         })
     }
 

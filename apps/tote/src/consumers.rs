@@ -57,7 +57,52 @@ impl EventHandler for DailyOrdersProjection {
     }
 }
 
+/// Turns each event into one pending delivery per subscribed webhook endpoint (the
+/// dispatcher sends them). Idempotent through the inbox, and the unique (subscription, event).
+pub struct WebhookFanout {
+    store: SqlStore,
+}
+
+impl WebhookFanout {
+    pub const NAME: &'static str = "webhooks.fanout";
+
+    pub fn new(store: SqlStore) -> Self {
+        Self { store }
+    }
+}
+
+#[async_trait]
+impl EventHandler for WebhookFanout {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn subscriptions(&self) -> &'static [&'static str] {
+        &["#"]
+    }
+
+    async fn handle(&self, event: &EventEnvelope) -> Result<(), HandlerError> {
+        let transient = |e: kernel::StoreError| HandlerError::Transient(e.to_string());
+        let Some(inbox) = self
+            .store
+            .inbox_begin(Self::NAME, event)
+            .await
+            .map_err(transient)?
+        else {
+            return Ok(());
+        };
+        self.store
+            .fan_out_webhooks(&inbox, event)
+            .await
+            .map_err(transient)?;
+        inbox.commit().await.map_err(transient)
+    }
+}
+
 /// Every consumer, wired to the store.
 pub fn all(store: &SqlStore) -> Vec<Arc<dyn EventHandler>> {
-    vec![Arc::new(DailyOrdersProjection::new(store.clone()))]
+    vec![
+        Arc::new(DailyOrdersProjection::new(store.clone())),
+        Arc::new(WebhookFanout::new(store.clone())),
+    ]
 }

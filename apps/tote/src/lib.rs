@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod config;
 pub mod consumers;
+pub mod dispatch;
 pub mod error;
 pub mod metrics;
 pub mod openapi;

@@ -19,6 +19,7 @@ use utoipa::{Modify, OpenApi};
         (name = "catalogue", description = "Products"),
         (name = "inventory", description = "Stock levels and counts"),
         (name = "orders", description = "Orders and their reservations"),
+        (name = "webhooks", description = "Signed event deliveries to your endpoints"),
         (name = "events", description = "Live updates (server-sent events)"),
         (name = "operations", description = "Health and readiness")
     )
@@ -43,6 +44,11 @@ pub struct ApiDoc;
     routes::admin::outbox,
     routes::admin::dead_letters,
     routes::admin::replay,
+    routes::webhooks::create,
+    routes::webhooks::list,
+    routes::webhooks::remove,
+    routes::webhooks::deliveries,
+    routes::webhooks::replay,
 ))]
 struct V1Doc;
 

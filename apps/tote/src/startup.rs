@@ -19,6 +19,7 @@ pub struct Application {
     port: u16,
     server: Server,
     relay: Option<JoinHandle<()>>,
+    dispatcher: Option<JoinHandle<()>>,
     sampler: JoinHandle<()>,
     pub store: SqlStore,
 }
@@ -91,6 +92,13 @@ impl Application {
             None => Some(spawn_in_process_events(&store, &settings)),
             Some(_) => None,
         };
+        let dispatcher = settings.amqp_url.is_none().then(|| {
+            crate::dispatch::spawn(
+                store.clone(),
+                settings.webhook_allow_private,
+                Duration::from_millis(settings.outbox_poll_ms.max(100)),
+            )
+        });
         let metrics = Metrics::new().map_err(|e| StartupError::Metrics(e.to_string()))?;
         let sampler = metrics.spawn_sampler(store.clone(), Duration::from_secs(5));
         let server = serve(
@@ -116,6 +124,7 @@ impl Application {
             port,
             server,
             relay,
+            dispatcher,
             sampler,
             store,
         })
@@ -129,6 +138,9 @@ impl Application {
         let result = self.server.await;
         if let Some(relay) = self.relay {
             relay.abort();
+        }
+        if let Some(dispatcher) = self.dispatcher {
+            dispatcher.abort();
         }
         self.sampler.abort();
         result

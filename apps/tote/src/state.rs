@@ -23,6 +23,7 @@ pub struct AppState {
     pub admin_token: Option<Secret>,
     pub amqp_url: Option<Secret>,
     pub metrics: crate::metrics::Metrics,
+    pub webhook_allow_private: bool,
 }
 
 impl AppState {
@@ -36,6 +37,7 @@ impl AppState {
             admin_token: settings.admin_token.clone(),
             amqp_url: settings.amqp_url.clone(),
             metrics,
+            webhook_allow_private: settings.webhook_allow_private,
             store,
         }
     }

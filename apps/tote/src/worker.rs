@@ -13,6 +13,8 @@ use std::time::Duration;
 pub async fn run(settings: Settings) -> Result<(), StartupError> {
     let store = open_store(&settings, true).await?;
     let mut tasks = Vec::new();
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let mut consumers = Vec::new();
     match &settings.amqp_url {
         None => {
             tracing::info!("worker: no AMQP_URL; relaying to in-process consumers");
@@ -37,14 +39,20 @@ pub async fn run(settings: Settings) -> Result<(), StartupError> {
             ));
             for handler in handlers {
                 tracing::info!(consumer = handler.name(), "worker: starting consumer");
-                tasks.push(tokio::spawn(run_consumer(
+                consumers.push(tokio::spawn(run_consumer(
                     url.expose().to_owned(),
                     handler,
                     options.clone(),
+                    stopping.clone(),
                 )));
             }
         }
     }
+    tasks.push(crate::dispatch::spawn(
+        store.clone(),
+        settings.webhook_allow_private,
+        Duration::from_secs(1),
+    ));
     tracing::info!(
         "Tote worker running (database: {}); Ctrl-C to stop",
         settings.database_label()
@@ -53,6 +61,11 @@ pub async fn run(settings: Settings) -> Result<(), StartupError> {
     tracing::info!("worker: stopping");
     for task in tasks {
         task.abort();
+    }
+    // Consumers finish the message in hand and close their connections; unacked ones go back.
+    let _ = stop.send(true);
+    for consumer in consumers {
+        let _ = tokio::time::timeout(Duration::from_secs(10), consumer).await;
     }
     Ok(())
 }

@@ -74,6 +74,29 @@ fn order_event(tenant: TenantId, aggregate: uuid::Uuid, version: i64, kind: &str
     )
 }
 
+/// Starts a consumer; stop it with the returned sender (it then closes its connection).
+fn start(
+    handler: Arc<dyn EventHandler>,
+    options: ConsumerOptions,
+) -> (
+    tokio::sync::watch::Sender<bool>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(run_consumer(amqp_url(), handler, options, stopping));
+    (stop, task)
+}
+
+async fn stop(
+    consumer: (
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    ),
+) {
+    let _ = consumer.0.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(10), consumer.1).await;
+}
+
 /// Polls `check` until it holds, for at most `secs` seconds.
 async fn eventually(secs: u64, mut check: impl AsyncFnMut() -> bool) -> bool {
     for _ in 0..secs * 20 {
@@ -88,6 +111,7 @@ async fn eventually(secs: u64, mut check: impl AsyncFnMut() -> bool) -> bool {
 /// Records the events of one tenant, optionally failing every time.
 struct Recording {
     name: &'static str,
+    subscriptions: &'static [&'static str],
     tenant: TenantId,
     fail: bool,
     seen: Mutex<Vec<EventEnvelope>>,
@@ -99,7 +123,7 @@ impl EventHandler for Recording {
         self.name
     }
     fn subscriptions(&self) -> &'static [&'static str] {
-        &["order.*"]
+        self.subscriptions
     }
     async fn handle(&self, event: &EventEnvelope) -> Result<(), HandlerError> {
         if event.tenant_id != self.tenant {
@@ -133,6 +157,7 @@ async fn confirmed_events_reach_the_consumer_in_aggregate_order() {
     let t = tenant(&db).await;
     let handler = Arc::new(Recording {
         name: unique("roundtrip"),
+        subscriptions: &["order.*"],
         tenant: t,
         fail: false,
         seen: Mutex::new(Vec::new()),
@@ -148,9 +173,9 @@ async fn confirmed_events_reach_the_consumer_in_aggregate_order() {
         db.store.append_outbox(&events).await.unwrap();
     }
     drain(&db, &publisher).await;
-    let consumer = tokio::spawn(run_consumer(amqp_url(), handler.clone(), options));
+    let consumer = start(handler.clone(), options);
     assert!(eventually(15, async || handler.seen.lock().unwrap().len() >= 9).await);
-    consumer.abort();
+    stop(consumer).await;
     let seen = handler.seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 9);
     for a in &aggregates {
@@ -169,7 +194,9 @@ async fn a_consumer_that_keeps_failing_sends_the_event_to_its_dead_letter_queue(
     let db = TestDb::postgres().await;
     let t = tenant(&db).await;
     let handler = Arc::new(Recording {
+        // Its own event type: no other test's events reach this queue.
         name: unique("poison"),
+        subscriptions: &["poisontest.*"],
         tenant: t,
         fail: true,
         seen: Mutex::new(Vec::new()),
@@ -179,13 +206,13 @@ async fn a_consumer_that_keeps_failing_sends_the_event_to_its_dead_letter_queue(
         ..test_options()
     };
     let publisher = RabbitPublisher::new(amqp_url(), vec![queue_spec(handler.as_ref(), &options)]);
-    let event = order_event(t, uuid::Uuid::now_v7(), 1, "order.created");
+    let event = order_event(t, uuid::Uuid::now_v7(), 1, "poisontest.created");
     db.store
         .append_outbox(std::slice::from_ref(&event))
         .await
         .unwrap();
     drain(&db, &publisher).await;
-    let consumer = tokio::spawn(run_consumer(amqp_url(), handler.clone(), options));
+    let consumer = start(handler.clone(), options);
 
     let mut dead: Option<EventEnvelope> = None;
     let found = eventually(20, async || {
@@ -197,7 +224,7 @@ async fn a_consumer_that_keeps_failing_sends_the_event_to_its_dead_letter_queue(
         dead.is_some()
     })
     .await;
-    consumer.abort();
+    stop(consumer).await;
     assert!(found, "the event should be dead-lettered");
     assert_eq!(dead.unwrap().id, event.id);
     assert!(
@@ -244,7 +271,7 @@ async fn a_lost_connection_loses_no_event_and_redeliveries_count_once() {
         db.store.clone(),
         unique("daily"),
     ));
-    let options = ConsumerOptions::default();
+    let options = test_options();
     let publisher =
         RabbitPublisher::new(amqp_url(), vec![queue_spec(projection.as_ref(), &options)]);
     let events: Vec<_> = (0..40)
@@ -256,18 +283,14 @@ async fn a_lost_connection_loses_no_event_and_redeliveries_count_once() {
     drain(&db, &publisher).await;
     publisher.close().await;
     db.store.append_outbox(&events[20..]).await.unwrap();
-    let consumer = tokio::spawn(run_consumer(
-        amqp_url(),
-        projection.clone(),
-        options.clone(),
-    ));
+    let consumer = start(projection.clone(), options.clone());
     drain(&db, &publisher).await; // reconnects by itself
 
     // Redelivery: the same events again, and a consumer restart mid-stream.
     let resent = publisher.publish(&events[..10]).await;
     assert_eq!(resent.confirmed.len(), 10);
-    consumer.abort();
-    let consumer = tokio::spawn(run_consumer(amqp_url(), projection.clone(), options));
+    stop(consumer).await;
+    let consumer = start(projection.clone(), options);
 
     let counted = eventually(20, async || {
         let rows = db.store.daily_orders(t).await.unwrap();
@@ -275,7 +298,7 @@ async fn a_lost_connection_loses_no_event_and_redeliveries_count_once() {
     })
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await; // let any stray duplicate land
-    consumer.abort();
+    stop(consumer).await;
     assert!(counted, "every event arrived");
     let rows = db.store.daily_orders(t).await.unwrap();
     assert_eq!(

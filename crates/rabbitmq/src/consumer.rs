@@ -8,6 +8,7 @@ use lapin::types::FieldTable;
 use lapin::{Connection, ConnectionProperties};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 
 #[derive(Debug, Clone)]
 pub struct ConsumerOptions {
@@ -50,21 +51,70 @@ pub fn queue_spec(handler: &dyn EventHandler, options: &ConsumerOptions) -> crat
     }
 }
 
-/// Runs `handler` on its queue for ever, reconnecting with exponential backoff (and jitter)
-/// whenever the connection breaks. Abort the task to stop it.
-pub async fn run_consumer(url: String, handler: Arc<dyn EventHandler>, options: ConsumerOptions) {
+/// Runs `handler` on its queue until `shutdown` turns true, reconnecting with exponential
+/// backoff (and jitter) whenever the connection breaks. On shutdown it closes its connection,
+/// so unacknowledged messages return to the queue at once.
+pub async fn run_consumer(
+    url: String,
+    handler: Arc<dyn EventHandler>,
+    options: ConsumerOptions,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut backoff = options.min_backoff;
     loop {
-        match consume(&url, handler.as_ref(), &options, &mut backoff).await {
-            Ok(()) => tracing::warn!(consumer = handler.name(), "consumer stream ended"),
+        if *shutdown.borrow() {
+            return;
+        }
+        match consume(
+            &url,
+            handler.as_ref(),
+            &options,
+            &mut backoff,
+            &mut shutdown,
+        )
+        .await
+        {
+            Ok(Ended::Shutdown) => return,
+            Ok(Ended::Stream) => tracing::warn!(consumer = handler.name(), "consumer stream ended"),
             Err(e) => {
                 tracing::warn!(consumer = handler.name(), error = %e, "consumer lost RabbitMQ")
             }
         }
         let jitter =
             0.5 + (std::process::id() as u64 ^ backoff.as_nanos() as u64) as f64 % 500.0 / 1000.0;
-        tokio::time::sleep(backoff.mul_f64(jitter)).await;
+        tokio::select! {
+            _ = tokio::time::sleep(backoff.mul_f64(jitter)) => {}
+            _ = shutdown.changed() => return,
+        }
         backoff = (backoff * 2).min(options.max_backoff);
+    }
+}
+
+enum Ended {
+    Stream,
+    Shutdown,
+}
+
+/// Closes the connection however `consume` ends — error or a dropped task included — so the
+/// broker hands this consumer's unacknowledged messages to someone else.
+struct Closing(Option<Connection>);
+
+impl Closing {
+    fn get(&self) -> &Connection {
+        self.0.as_ref().expect("present until dropped")
+    }
+}
+
+impl Drop for Closing {
+    fn drop(&mut self) {
+        if let Some(connection) = self.0.take()
+            && connection.status().connected()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(async move {
+                let _ = connection.close(200, "consumer stopped".into()).await;
+            });
+        }
     }
 }
 
@@ -73,9 +123,12 @@ async fn consume(
     handler: &dyn EventHandler,
     options: &ConsumerOptions,
     backoff: &mut Duration,
-) -> lapin::Result<()> {
-    let connection = Connection::connect(url, ConnectionProperties::default()).await?;
-    let channel = connection.create_channel().await?;
+    shutdown: &mut watch::Receiver<bool>,
+) -> lapin::Result<Ended> {
+    let connection = Closing(Some(
+        Connection::connect(url, ConnectionProperties::default()).await?,
+    ));
+    let channel = connection.get().create_channel().await?;
     declare_exchanges(&channel).await?;
     declare_consumer_queue(
         &channel,
@@ -102,8 +155,17 @@ async fn consume(
     tracing::info!(consumer = handler.name(), queue, "consuming");
     *backoff = options.min_backoff;
 
-    while let Some(delivery) = deliveries.next().await {
-        let delivery = delivery?;
+    loop {
+        let delivery = tokio::select! {
+            next = deliveries.next() => match next {
+                Some(delivery) => delivery?,
+                None => return Ok(Ended::Stream),
+            },
+            _ = shutdown.changed() => {
+                let _ = connection.get().close(200, "consumer stopping".into()).await;
+                return Ok(Ended::Shutdown);
+            }
+        };
         let event: EventEnvelope = match serde_json::from_slice(&delivery.data) {
             Ok(event) => event,
             Err(e) => {
@@ -135,5 +197,4 @@ async fn consume(
             }
         }
     }
-    Ok(())
 }

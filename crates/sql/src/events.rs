@@ -35,6 +35,10 @@ pub struct DeadLetter {
 pub struct InboxTx(DatabaseTransaction);
 
 impl InboxTx {
+    pub(crate) fn connection(&self) -> &DatabaseTransaction {
+        &self.0
+    }
+
     pub async fn commit(self) -> Result<(), StoreError> {
         self.0.commit().await.map_err(store_err)
     }

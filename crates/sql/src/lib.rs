@@ -13,10 +13,12 @@ mod inventory;
 mod orders;
 mod outbox;
 mod store;
+mod webhooks;
 
 pub use events::{DeadLetter, InboxTx, RelayRound};
 pub use outbox::OutboxRow;
 pub use store::{SqlConfig, SqlStore};
+pub use webhooks::{Delivery, DueDelivery};
 
 use kernel::StoreError;
 use sea_orm::{DbErr, SqlErr};

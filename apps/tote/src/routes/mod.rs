@@ -7,6 +7,7 @@ pub mod inventory;
 pub mod orders;
 pub mod products;
 pub mod signup;
+pub mod webhooks;
 
 use crate::error::ApiError;
 use actix_web::web;
@@ -34,7 +35,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(events::stream)
             .service(admin::outbox)
             .service(admin::dead_letters)
-            .service(admin::replay),
+            .service(admin::replay)
+            .service(webhooks::create)
+            .service(webhooks::list)
+            .service(webhooks::remove)
+            .service(webhooks::deliveries)
+            .service(webhooks::replay),
     );
 }
 

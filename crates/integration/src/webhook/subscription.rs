@@ -79,6 +79,14 @@ impl Subscription {
         })
     }
 
+    /// A fresh signing secret (`whsec_` + 192 random bits), shown to the seller once.
+    pub fn new_secret() -> String {
+        use rand::RngCore;
+        let mut bytes = [0u8; 24];
+        rand::rng().fill_bytes(&mut bytes);
+        format!("whsec_{}", hex::encode(bytes))
+    }
+
     pub fn wants(&self, event_type: &str) -> bool {
         self.active
             && self
