@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help run build migrate test test-only lint fmt fmt-check clippy arch-check services clean-test-dbs
+.PHONY: help run build migrate test test-only lint fmt fmt-check clippy arch-check services clean-test-dbs deploy-validate deploy-test docker-build
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -17,7 +17,7 @@ build: ## Build the release binary (target/release/tote)
 migrate: ## Bring the database at DATABASE_URL up to date
 	$(CARGO) run -p tote --bin tote -- migrate
 
-test: services lint clean-test-dbs test-only ## Everything CI checks: services, fmt, clippy, architecture, all tests
+test: services lint clean-test-dbs test-only deploy-validate deploy-test ## Everything CI checks: services, fmt, clippy, architecture, all tests, deployment files
 
 test-only: ## All tests (domain, adapters on PostgreSQL and SQLite, end-to-end)
 	@echo "==> cargo test (domain units, adapters on PostgreSQL + SQLite, end-to-end HTTP)"
@@ -46,3 +46,14 @@ services: ## Start PostgreSQL and RabbitMQ if they are not running
 clean-test-dbs: ## Drop test databases left behind by interrupted runs
 	@psql "$(PG_ADMIN_URL)" -Atc "select datname from pg_database where datname like 'tote\_t\_%'" 2>/dev/null \
 	  | while read -r db; do psql "$(PG_ADMIN_URL)" -qc "drop database if exists $$db with (force)" >/dev/null; done; true
+
+deploy-validate: ## Validate deploy/ offline: Kubernetes base + overlays, compose file, Dockerfile
+	@echo "==> deploy: validate manifests, compose file and Dockerfile (offline)"
+	@deploy/validate.sh
+
+deploy-test: ## Back up and restore a scratch PostgreSQL database end to end (deploy/backup.sh, restore.sh)
+	@echo "==> deploy: backup and restore round trip"
+	@deploy/tests/backup-restore.sh
+
+docker-build: ## Build the container image tote:dev (needs a Docker engine)
+	docker build -f deploy/Dockerfile -t tote:dev .
