@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help run build migrate test test-only lint fmt fmt-check clippy arch-check services clean-test-dbs
+.PHONY: help run build migrate test test-only lint fmt fmt-check clippy arch-check services clean-test-dbs bench bench-smoke
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -46,3 +46,11 @@ services: ## Start PostgreSQL and RabbitMQ if they are not running
 clean-test-dbs: ## Drop test databases left behind by interrupted runs
 	@psql "$(PG_ADMIN_URL)" -Atc "select datname from pg_database where datname like 'tote\_t\_%'" 2>/dev/null \
 	  | while read -r db; do psql "$(PG_ADMIN_URL)" -qc "drop database if exists $$db with (force)" >/dev/null; done; true
+
+bench: services ## Every benchmark at full size (~15 min; first 1M-order seed longer); writes docs/BENCHMARKS.md
+	$(CARGO) build --release -p tote -p bench
+	$(CARGO) run --release -p bench -- all
+
+bench-smoke: services ## Every benchmark for ~1 s with tiny sizes: checks they run and produce numbers
+	$(CARGO) build -p tote -p bench
+	$(CARGO) run -p bench -- smoke
