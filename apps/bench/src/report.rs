@@ -273,9 +273,12 @@ impl Report {
                 "seeded in this run in {secs:.0} s ({:.1} min) with `COPY … FROM STDIN`",
                 secs / 60.0
             ),
-            None => {
-                "reused from an earlier run (`bench -- seed-scale --reseed` rebuilds it)".into()
-            }
+            None => format!(
+                "reused from an earlier run ({}; `--reseed` rebuilds it)",
+                s.earlier_seed
+                    .as_deref()
+                    .unwrap_or("no note of its seed time")
+            ),
         };
         let _ = writeln!(
             o,

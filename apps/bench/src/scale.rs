@@ -25,6 +25,7 @@ pub struct ScaleResult {
     pub orders: u64,
     pub skus: u64,
     pub seed_secs: Option<f64>,
+    pub earlier_seed: Option<String>,
     pub database: String,
     pub reads: Vec<ReadResult>,
 }
@@ -36,6 +37,7 @@ pub async fn run(admin: &PgPool, spec: &ScaleSpec, requests: usize) -> Result<Sc
         orders: seeded.orders,
         skus: seeded.skus,
         seed_secs: seeded.seed_secs,
+        earlier_seed: seeded.earlier_seed.clone(),
         database: spec.db_name.clone(),
         reads,
     });

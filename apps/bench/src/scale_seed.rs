@@ -29,6 +29,8 @@ pub struct Seeded {
     pub api_key: String,
     /// Seconds the seed took, when this run seeded.
     pub seed_secs: Option<f64>,
+    /// What an earlier run noted about its seed (size, time, date), when this run reused it.
+    pub earlier_seed: Option<String>,
     pub orders: u64,
     pub skus: u64,
 }
@@ -77,12 +79,34 @@ pub async fn ensure(admin: &PgPool, spec: &ScaleSpec) -> Result<Seeded> {
             let t = seed(&url, spec).await?;
             let secs = started.elapsed().as_secs_f64();
             crate::progress!("scale: seeded in {secs:.0} s");
+            let note = format!(
+                "seeded in {secs:.0} s on {} ({} orders, {} SKUs)",
+                Utc::now().format("%Y-%m-%d %H:%M UTC"),
+                spec.orders,
+                spec.skus
+            );
+            sqlx::raw_sql(&format!("COMMENT ON DATABASE {} IS '{note}'", spec.db_name))
+                .execute(admin)
+                .await
+                .context(|| "noting the seed time on the database".to_owned())?;
             seed_secs = Some(secs);
             t
         }
     };
     let api_key = mint_key(&url, tenant).await?;
+    let earlier_seed = match seed_secs {
+        Some(_) => None,
+        None => sqlx::query_as::<_, (Option<String>,)>(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+        )
+        .bind(&spec.db_name)
+        .fetch_one(admin)
+        .await
+        .ok()
+        .and_then(|(note,)| note),
+    };
     Ok(Seeded {
+        earlier_seed,
         url,
         tenant,
         api_key,

@@ -38,7 +38,8 @@ pub struct Options {
     pub contention_clients: usize,
     #[arg(long, default_value_t = 10)]
     pub contention_skus: usize,
-    #[arg(long, default_value_t = 2000)]
+    /// Units of each contended SKU: small enough to run out during the run.
+    #[arg(long, default_value_t = 300)]
     pub contention_stock: i64,
     #[arg(long, default_value_t = 16)]
     pub sqlite_clients: usize,
