@@ -3,7 +3,8 @@ SHELL := /bin/bash
 CARGO ?= cargo
 PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help run build migrate test test-only lint fmt fmt-check clippy arch-check services clean-test-dbs deploy-validate deploy-test docker-build
+.PHONY: help run build migrate test test-only lint fmt fmt-check clippy arch-check services clean-test-dbs \
+        deploy-validate deploy-test docker-build bench bench-smoke
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -17,7 +18,7 @@ build: ## Build the release binary (target/release/tote)
 migrate: ## Bring the database at DATABASE_URL up to date
 	$(CARGO) run -p tote --bin tote -- migrate
 
-test: services lint clean-test-dbs test-only deploy-validate deploy-test ## Everything CI checks: services, fmt, clippy, architecture, all tests, deployment files
+test: services lint clean-test-dbs test-only deploy-validate deploy-test bench-smoke ## Everything CI checks: services, fmt, clippy, architecture, all tests, deployment files
 
 test-only: ## All tests (domain, adapters on PostgreSQL and SQLite, end-to-end)
 	@echo "==> cargo test (domain units, adapters on PostgreSQL + SQLite, end-to-end HTTP)"
@@ -57,3 +58,12 @@ deploy-test: ## Back up and restore a scratch PostgreSQL database end to end (de
 
 docker-build: ## Build the container image tote:dev (needs a Docker engine)
 	docker build -f deploy/Dockerfile -t tote:dev .
+
+bench: services ## Every benchmark at full size (~15 min; first 1M-order seed longer); writes docs/BENCHMARKS.md
+	$(CARGO) build --release -p tote -p bench
+	$(CARGO) run --release -p bench -- all
+
+bench-smoke: services ## Every benchmark for ~1 s with tiny sizes: checks they run and produce numbers
+	$(CARGO) build -p tote -p bench
+	@echo "==> bench: every scenario briefly (proves they run; no timing asserted)"
+	$(CARGO) run -p bench -- smoke

@@ -1,0 +1,178 @@
+//! The closed-loop load generator: N clients, each sending its next request as soon as the
+//! previous one is answered, for a fixed time. Every latency goes into an HDR histogram.
+
+use crate::app::Api;
+use crate::error::{Context, Result};
+use crate::stats::{self, Latency};
+use hdrhistogram::Histogram;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Builds the next request body for one client from its own random stream.
+pub type BodyFn = Arc<dyn Fn(&mut StdRng) -> Vec<u8> + Send + Sync>;
+
+pub struct LoadSpec {
+    pub clients: usize,
+    /// The measured window, after the warm-up.
+    pub duration: Duration,
+    /// Load runs this long first; requests that complete in it count only in the totals.
+    pub warmup: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct LoadResult {
+    pub clients: usize,
+    /// The measured window (duration minus warm-up), in seconds.
+    pub window_s: f64,
+    /// 201s completed in the window, per second.
+    pub throughput: f64,
+    pub latency: Latency,
+    /// Non-201 answers and transport failures in the window, by kind.
+    pub errors: BTreeMap<String, u64>,
+    pub error_count: u64,
+    pub ok_count: u64,
+    /// Every answer over the whole run: the order `status` of each 201, or the error kind.
+    pub totals: BTreeMap<String, u64>,
+}
+
+struct ClientTally {
+    hist: Histogram<u64>,
+    ok: u64,
+    errors: BTreeMap<String, u64>,
+    totals: BTreeMap<String, u64>,
+}
+
+/// POSTs `body()` to `path` from `spec.clients` clients until the time is up.
+pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result<LoadResult> {
+    let url = Arc::new(api.url(path));
+    let auth = HeaderValue::from_str(&format!("Bearer {}", api.key))
+        .context(|| "API key is not a valid header".to_owned())?;
+    let client = crate::app::client(spec.clients)?;
+    let start = Instant::now();
+    let measure_from = start + spec.warmup;
+    let end = measure_from + spec.duration;
+    let tasks: Vec<_> = (0..spec.clients)
+        .map(|i| {
+            let (client, url, auth, body) =
+                (client.clone(), url.clone(), auth.clone(), body.clone());
+            tokio::spawn(async move {
+                let mut rng = StdRng::seed_from_u64(0x70_7e + i as u64);
+                let mut t = ClientTally {
+                    hist: stats::histogram(),
+                    ok: 0,
+                    errors: BTreeMap::new(),
+                    totals: BTreeMap::new(),
+                };
+                while Instant::now() < end {
+                    let payload = body(&mut rng);
+                    let sent_at = Instant::now();
+                    let outcome = send(&client, &url, &auth, payload).await;
+                    let done_at = Instant::now();
+                    let key = match &outcome {
+                        Ok(status) => status.clone(),
+                        Err(kind) => kind.clone(),
+                    };
+                    *t.totals.entry(key).or_default() += 1;
+                    if done_at >= measure_from && done_at <= end {
+                        stats::record(&mut t.hist, done_at - sent_at);
+                        match outcome {
+                            Ok(_) => t.ok += 1,
+                            Err(kind) => *t.errors.entry(kind).or_default() += 1,
+                        }
+                    }
+                }
+                t
+            })
+        })
+        .collect();
+    let mut hist = stats::histogram();
+    let mut result = LoadResult {
+        clients: spec.clients,
+        window_s: spec.duration.as_secs_f64(),
+        throughput: 0.0,
+        latency: Latency::default(),
+        errors: BTreeMap::new(),
+        error_count: 0,
+        ok_count: 0,
+        totals: BTreeMap::new(),
+    };
+    for task in tasks {
+        let t = task.await.context(|| "a load client panicked".to_owned())?;
+        hist.add(&t.hist)
+            .context(|| "merging histograms".to_owned())?;
+        result.ok_count += t.ok;
+        for (k, v) in t.errors {
+            result.error_count += v;
+            *result.errors.entry(k).or_default() += v;
+        }
+        for (k, v) in t.totals {
+            *result.totals.entry(k).or_default() += v;
+        }
+    }
+    result.latency = Latency::of(&hist);
+    result.throughput = result.ok_count as f64 / result.window_s;
+    Ok(result)
+}
+
+/// One request: `Ok(order status)` for a 201, `Err(kind)` otherwise.
+async fn send(
+    client: &reqwest::Client,
+    url: &str,
+    auth: &HeaderValue,
+    payload: Vec<u8>,
+) -> std::result::Result<String, String> {
+    let response = client
+        .post(url)
+        .header(AUTHORIZATION, auth.clone())
+        .header(CONTENT_TYPE, "application/json")
+        .body(payload)
+        .send()
+        .await
+        .map_err(|e| transport_kind(&e))?;
+    let status = response.status();
+    let bytes = response.bytes().await.map_err(|e| transport_kind(&e))?;
+    if status != reqwest::StatusCode::CREATED {
+        return Err(format!("HTTP {}", status.as_u16()));
+    }
+    Ok(order_status(&bytes).unwrap_or("(no status)").to_owned())
+}
+
+fn transport_kind(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timeout".into()
+    } else if e.is_connect() {
+        "connect error".into()
+    } else {
+        "transport error".into()
+    }
+}
+
+/// The first `"status":"…"` of an order reply: the order's own status (it precedes the lines).
+pub fn order_status(body: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(body).ok()?;
+    let rest = &text[text.find("\"status\":\"")? + 10..];
+    Some(&rest[..rest.find('"')?])
+}
+
+/// Status counts as "allocated 123, backordered 4".
+pub fn describe(totals: &BTreeMap<String, u64>) -> String {
+    totals
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn finds_the_order_status() {
+        let body = br#"{"id":"x","status":"backordered","lines":[{"status":"no"}]}"#;
+        assert_eq!(super::order_status(body), Some("backordered"));
+        assert_eq!(super::order_status(b"{}"), None);
+    }
+}

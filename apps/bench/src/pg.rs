@@ -1,0 +1,115 @@
+//! PostgreSQL housekeeping: the admin connection, scratch databases, raw connections for COPY
+//! and checks. Scratch databases use the test prefix, so `make clean-test-dbs` removes any an
+//! interrupted run leaves behind.
+
+use crate::error::{Context, Result};
+use sea_orm::sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
+use sea_orm::sqlx::{self, Connection};
+use std::time::Duration;
+
+/// Where scratch databases are created. Same variable and default as the tests.
+pub fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// The URL of database `name` on the admin server.
+pub fn url_for(admin_url: &str, name: &str) -> String {
+    let (base, rest) = admin_url
+        .rsplit_once('/')
+        .unwrap_or((admin_url, "postgres"));
+    match rest.split_once('?') {
+        Some((_, query)) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// A small pool on `url`, with an error that says how to get PostgreSQL running.
+pub async fn pool(url: &str, size: u32) -> Result<PgPool> {
+    PgPoolOptions::new()
+        .max_connections(size)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(url)
+        .await
+        .context(|| {
+            format!(
+                "cannot reach PostgreSQL at {} — is it running? Start it with `make services`, \
+                 or point TEST_DATABASE_URL at a server where user postgres can create databases",
+                redact(url)
+            )
+        })
+}
+
+/// One raw connection (for COPY).
+pub async fn connect(url: &str) -> Result<PgConnection> {
+    PgConnection::connect(url)
+        .await
+        .context(|| format!("cannot connect to {}", redact(url)))
+}
+
+/// The URL without a password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.split_once("://"), url.rsplit_once('@')) {
+        (Some((scheme, _)), Some((_, host))) => format!("{scheme}://…@{host}"),
+        _ => url.to_owned(),
+    }
+}
+
+pub async fn exists(admin: &PgPool, name: &str) -> Result<bool> {
+    let found: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(name)
+        .fetch_optional(admin)
+        .await
+        .context(|| format!("looking for database {name}"))?;
+    Ok(found.is_some())
+}
+
+pub async fn create_database(admin: &PgPool, name: &str) -> Result<()> {
+    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+        .execute(admin)
+        .await
+        .context(|| format!("creating database {name}"))?;
+    Ok(())
+}
+
+pub async fn drop_database(admin: &PgPool, name: &str) -> Result<()> {
+    sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(admin)
+        .await
+        .context(|| format!("dropping database {name}"))?;
+    Ok(())
+}
+
+/// A database of our own for one scenario, dropped by [`Scratch::drop`].
+pub struct Scratch {
+    pub name: String,
+    pub url: String,
+}
+
+impl Scratch {
+    pub async fn create(admin: &PgPool, what: &str) -> Result<Self> {
+        let name = format!(
+            "tote_t_bench_{what}_{}",
+            &uuid::Uuid::now_v7().simple().to_string()[20..]
+        );
+        create_database(admin, &name).await?;
+        Ok(Self {
+            url: url_for(&admin_url(), &name),
+            name,
+        })
+    }
+
+    pub async fn drop(self, admin: &PgPool) -> Result<()> {
+        drop_database(admin, &self.name).await
+    }
+}
+
+/// A server setting, as `SHOW name` prints it.
+pub async fn setting(pool: &PgPool, name: &str) -> Result<String> {
+    let (value,): (String,) = sqlx::query_as("SELECT current_setting($1)")
+        .bind(name)
+        .fetch_one(pool)
+        .await
+        .context(|| format!("SHOW {name}"))?;
+    Ok(value)
+}

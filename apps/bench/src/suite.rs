@@ -1,0 +1,392 @@
+//! Runs the scenarios in order, collects their numbers into a [`Report`] and writes it.
+
+use crate::app;
+use crate::contention::{self, ContentionSpec};
+use crate::error::{Context, Result};
+use crate::load::{LoadResult, LoadSpec};
+use crate::machine;
+use crate::orders;
+use crate::pg;
+use crate::pgbench;
+use crate::report::{CeilingRow, Outcome, Report};
+use crate::scale::{self, ScaleResult};
+use crate::scale_seed::ScaleSpec;
+use crate::startup::{self, StartupResult};
+use clap::Args;
+use sea_orm::sqlx::PgPool;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Args, Clone, Debug)]
+pub struct Options {
+    /// Measured seconds of each load run (after the warm-up) and of each pgbench run.
+    #[arg(long, default_value_t = 15)]
+    pub duration: u64,
+    /// Seconds of load before each measured window.
+    #[arg(long, default_value_t = 2)]
+    pub warmup: u64,
+    /// Client counts for order placement and pgbench, e.g. 16,64.
+    #[arg(long, value_delimiter = ',', default_values_t = [16, 64])]
+    pub clients: Vec<usize>,
+    /// SKUs in the order-placement catalogue.
+    #[arg(long, default_value_t = 1000)]
+    pub skus: usize,
+    #[arg(long, default_value_t = 10)]
+    pub pgbench_scale: u32,
+    #[arg(long, default_value_t = 64)]
+    pub contention_clients: usize,
+    #[arg(long, default_value_t = 10)]
+    pub contention_skus: usize,
+    /// Units of each contended SKU: small enough to run out during the run.
+    #[arg(long, default_value_t = 300)]
+    pub contention_stock: i64,
+    #[arg(long, default_value_t = 16)]
+    pub sqlite_clients: usize,
+    #[arg(long, default_value_t = 1_000_000)]
+    pub scale_orders: u64,
+    #[arg(long, default_value_t = 100_000)]
+    pub scale_skus: u64,
+    /// Requests per read in the scale scenario.
+    #[arg(long, default_value_t = 500)]
+    pub scale_requests: usize,
+    /// Rebuild the scale database even if it holds a finished seed of this size.
+    #[arg(long)]
+    pub reseed: bool,
+    #[arg(long, default_value = "tote_bench_scale")]
+    pub scale_database: String,
+    /// Fresh starts of the binary to time.
+    #[arg(long, default_value_t = 5)]
+    pub starts: usize,
+    /// The `tote` binary (default: next to this one, i.e. target/release/tote).
+    #[arg(long)]
+    pub tote_bin: Option<PathBuf>,
+    /// Where to write the report (default docs/BENCHMARKS.md).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Scenarios to leave out: ceiling, contention, scale, sqlite, startup.
+    #[arg(long, value_delimiter = ',')]
+    pub skip: Vec<String>,
+}
+
+impl Options {
+    fn load(&self, clients: usize) -> LoadSpec {
+        LoadSpec {
+            clients,
+            duration: Duration::from_secs(self.duration),
+            warmup: Duration::from_secs(self.warmup),
+        }
+    }
+
+    fn runs(&self, scenario: &str) -> bool {
+        !self.skip.iter().any(|s| s == scenario)
+    }
+}
+
+pub async fn all(options: Options) -> Result<()> {
+    let out = options
+        .out
+        .clone()
+        .unwrap_or_else(crate::default_report_path);
+    let report = run(&options, Some(&out), "cargo run --release -p bench -- all").await?;
+    crate::progress!("report written to {}", out.display());
+    failures(&report)
+}
+
+/// Every scenario for about a second, tiny sizes; fails unless each produced numbers.
+pub async fn smoke() -> Result<()> {
+    let options = Options {
+        duration: 1,
+        warmup: 0,
+        clients: vec![4],
+        skus: 20,
+        pgbench_scale: 1,
+        contention_clients: 8,
+        contention_skus: 3,
+        contention_stock: 20,
+        sqlite_clients: 4,
+        scale_orders: 2_000,
+        scale_skus: 200,
+        scale_requests: 20,
+        reseed: true,
+        scale_database: format!(
+            "tote_t_bench_scale_smoke_{}",
+            &uuid::Uuid::now_v7().simple().to_string()[20..]
+        ),
+        starts: 1,
+        tote_bin: None,
+        out: None,
+        skip: Vec::new(),
+    };
+    let report = run(&options, None, "cargo run -p bench -- smoke").await;
+    let admin = pg::pool(&pg::admin_url(), 1).await?;
+    pg::drop_database(&admin, &options.scale_database).await?;
+    admin.close().await;
+    let report = report?;
+    println!("{}", report.render());
+    failures(&report)?;
+    produced_numbers(&report)?;
+    crate::progress!("smoke: every scenario ran and produced numbers");
+    Ok(())
+}
+
+pub async fn seed_scale(spec: ScaleSpec) -> Result<()> {
+    let admin = pg::pool(&pg::admin_url(), 2).await?;
+    let seeded = crate::scale_seed::ensure(&admin, &spec).await?;
+    crate::progress!(
+        "scale database {} ready: {} orders, {} SKUs{}",
+        spec.db_name,
+        seeded.orders,
+        seeded.skus,
+        seeded
+            .seed_secs
+            .map(|s| format!(", seeded in {s:.0} s"))
+            .unwrap_or_default()
+    );
+    admin.close().await;
+    Ok(())
+}
+
+fn outcome<T>(r: Result<T>) -> Outcome<T> {
+    Some(r.map_err(|e| e.to_string()))
+}
+
+async fn run(options: &Options, out: Option<&Path>, command: &str) -> Result<Report> {
+    let admin = pg::pool(&pg::admin_url(), 2).await?;
+    let mut report = Report {
+        machine: machine::describe(&admin).await?,
+        command: command.to_owned(),
+        duration_s: options.duration as f64,
+        warmup_s: options.warmup as f64,
+        pgbench_scale: options.pgbench_scale,
+        skus: options.skus,
+        ceiling: None,
+        contention: None,
+        scale: None,
+        sqlite: None,
+        startup: None,
+    };
+    if options.runs("ceiling") {
+        crate::progress!("==> 1+2. order placement on PostgreSQL, and the pgbench ceiling");
+        report.ceiling = outcome(ceiling(&admin, options).await);
+        save(&report, out)?;
+    }
+    if options.runs("contention") {
+        crate::progress!("==> 3. contention");
+        let spec = ContentionSpec {
+            clients: options.contention_clients,
+            skus: options.contention_skus,
+            stock_per_sku: options.contention_stock,
+            duration: Duration::from_secs(options.duration),
+        };
+        report.contention = outcome(contention::run(&admin, &spec).await);
+        save(&report, out)?;
+    }
+    if options.runs("sqlite") {
+        crate::progress!("==> 5. order placement on SQLite");
+        report.sqlite = outcome(sqlite(options).await);
+        save(&report, out)?;
+    }
+    if options.runs("startup") {
+        crate::progress!("==> 6. start-up and memory of the binary");
+        report.startup = outcome(start_up(options).await);
+        save(&report, out)?;
+    }
+    if options.runs("scale") {
+        crate::progress!("==> 4. scale");
+        let spec = ScaleSpec {
+            db_name: options.scale_database.clone(),
+            orders: options.scale_orders,
+            skus: options.scale_skus,
+            reseed: options.reseed,
+        };
+        report.scale = outcome(scale::run(&admin, &spec, options.scale_requests).await);
+        save(&report, out)?;
+    }
+    admin.close().await;
+    Ok(report)
+}
+
+fn save(report: &Report, out: Option<&Path>) -> Result<()> {
+    if let Some(path) = out {
+        std::fs::write(path, report.render()).context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Scenarios 1 and 2: Tote at each N, then pgbench at the same N, alternating.
+async fn ceiling(admin: &PgPool, options: &Options) -> Result<Vec<CeilingRow>> {
+    let db = pg::Scratch::create(admin, "orders").await?;
+    let pgb = match pg::Scratch::create(admin, "pgbench").await {
+        Ok(p) => p,
+        Err(e) => {
+            db.drop(admin).await.ok();
+            return Err(e);
+        }
+    };
+    let rows = ceiling_on(&db.url, &pgb.url, options).await;
+    db.drop(admin).await?;
+    pgb.drop(admin).await?;
+    rows
+}
+
+async fn ceiling_on(url: &str, pgbench_url: &str, options: &Options) -> Result<Vec<CeilingRow>> {
+    let running = app::start(url, 16).await?;
+    let (api, _) = app::signup(&running.base, "Bench orders").await?;
+    let skus = Arc::new(app::sku_names("SKU", options.skus));
+    crate::progress!("seeding {} SKUs over HTTP", skus.len());
+    api.seed_catalogue(&skus, 100_000_000).await?;
+    pgbench::init(pgbench_url, options.pgbench_scale).await?;
+    let mut rows = Vec::new();
+    for &clients in &options.clients {
+        let tote = orders::place(&api, skus.clone(), &options.load(clients))
+            .await
+            .map_err(|e| e.to_string());
+        let pgbench = pgbench::run(
+            pgbench_url,
+            clients,
+            2,
+            Duration::from_secs(options.duration),
+        )
+        .await
+        .map_err(|e| e.to_string());
+        rows.push(CeilingRow {
+            clients,
+            tote,
+            pgbench,
+        });
+    }
+    running.stop();
+    Ok(rows)
+}
+
+/// Scenario 5: scenario 1 on a temporary SQLite file.
+async fn sqlite(options: &Options) -> Result<LoadResult> {
+    let path =
+        std::env::temp_dir().join(format!("tote_t_bench_{}.db", uuid::Uuid::now_v7().simple()));
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let result = async {
+        let running = app::start(&url, 1).await?;
+        let (api, _) = app::signup(&running.base, "Bench SQLite").await?;
+        let skus = Arc::new(app::sku_names("SKU", options.skus));
+        crate::progress!("seeding {} SKUs over HTTP", skus.len());
+        api.seed_catalogue(&skus, 100_000_000).await?;
+        let r = orders::place(&api, skus, &options.load(options.sqlite_clients)).await;
+        running.stop();
+        r
+    }
+    .await;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.clone().into_os_string();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
+    result
+}
+
+/// Scenario 6: the release binary's start-up time and memory.
+async fn start_up(options: &Options) -> Result<StartupResult> {
+    let binary = options
+        .tote_bin
+        .clone()
+        .unwrap_or_else(startup::default_binary);
+    let skus = options.skus.min(100);
+    startup::run(
+        &binary,
+        options.starts,
+        &options.load(options.sqlite_clients),
+        skus,
+    )
+    .await
+}
+
+/// Fails when a scenario failed, naming each.
+fn failures(report: &Report) -> Result<()> {
+    let mut failed = Vec::new();
+    let mut note = |name: &str, err: Option<&String>| {
+        if let Some(e) = err {
+            failed.push(format!("{name}: {e}"));
+        }
+    };
+    note(
+        "order placement / pgbench",
+        report.ceiling.as_ref().and_then(|r| r.as_ref().err()),
+    );
+    if let Some(Ok(rows)) = &report.ceiling {
+        for r in rows {
+            note(
+                &format!("order placement at {} clients", r.clients),
+                r.tote.as_ref().err(),
+            );
+            note(
+                &format!("pgbench at {} clients", r.clients),
+                r.pgbench.as_ref().err(),
+            );
+        }
+    }
+    note(
+        "contention",
+        report.contention.as_ref().and_then(|r| r.as_ref().err()),
+    );
+    note(
+        "scale",
+        report.scale.as_ref().and_then(|r| r.as_ref().err()),
+    );
+    note(
+        "sqlite",
+        report.sqlite.as_ref().and_then(|r| r.as_ref().err()),
+    );
+    note(
+        "start-up",
+        report.startup.as_ref().and_then(|r| r.as_ref().err()),
+    );
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} scenario(s) failed:\n  {}",
+            failed.len(),
+            failed.join("\n  ")
+        )
+        .into())
+    }
+}
+
+/// The smoke's only assertions: each scenario ran and its numbers exist. No timings.
+fn produced_numbers(report: &Report) -> Result<()> {
+    let mut missing = Vec::new();
+    let placed = |t: &LoadResult| t.ok_count > 0 && t.error_count == 0;
+    match &report.ceiling {
+        Some(Ok(rows))
+            if rows.iter().all(|r| {
+                r.tote.as_ref().is_ok_and(placed)
+                    && r.pgbench
+                        .as_ref()
+                        .is_ok_and(|p| p.tps > 0.0 && p.latency.count > 0)
+            }) => {}
+        _ => missing.push("order placement on PostgreSQL / pgbench"),
+    }
+    match &report.contention {
+        Some(Ok(c)) if c.allocated_orders > 0 && c.no_oversell() => {}
+        _ => missing.push("contention (allocations and the oversell proof)"),
+    }
+    match &report.scale {
+        Some(Ok(ScaleResult { reads, .. }))
+            if !reads.is_empty() && reads.iter().all(|r| r.latency.count > 0 && r.errors == 0) => {}
+        _ => missing.push("scale reads"),
+    }
+    match &report.sqlite {
+        Some(Ok(t)) if placed(t) => {}
+        _ => missing.push("order placement on SQLite"),
+    }
+    match &report.startup {
+        Some(Ok(s))
+            if !s.starts_ms.is_empty() && s.rss_idle_kib > 0 && s.hwm_after_load_kib > 0 => {}
+        _ => missing.push("start-up and memory"),
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("no numbers from: {}", missing.join(", ")).into())
+    }
+}
