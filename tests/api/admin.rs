@@ -168,3 +168,52 @@ async fn metrics_count_requests_by_route_and_orders_by_outcome() {
     assert!(!text.contains("12345"));
     assert!(text.contains("tote_db_pool_connections"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_response_carries_a_request_id_that_follows_the_order_into_its_events() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let made = app.call(Method::GET, "/health", None, None).await;
+    let id = made.header("x-request-id").expect("a request id is made");
+    assert!(uuid::Uuid::parse_str(id).is_ok());
+    let echoed = app
+        .raw(
+            app.client
+                .get(app.url("/nope"))
+                .header("X-Request-Id", "lb-7f3a"),
+        )
+        .await;
+    assert_eq!(
+        echoed.header("x-request-id"),
+        Some("lb-7f3a"),
+        "kept on errors too"
+    );
+
+    let seller = app.signup("Traced Co").await;
+    app.create_product(&seller, "A").await;
+    app.set_stock(&seller, "A", 1).await;
+    let trace = uuid::Uuid::now_v7();
+    let placed = app
+        .raw(
+            app.client
+                .post(app.url("/api/v1/orders"))
+                .bearer_auth(&seller.api_key)
+                .header("X-Request-Id", trace.to_string())
+                .json(&order_body(&[("A", 1)])),
+        )
+        .await;
+    assert_eq!(
+        placed.header("x-request-id"),
+        Some(trace.to_string().as_str())
+    );
+    let events = app
+        .db
+        .store
+        .events_of(seller.tenant_id.parse().unwrap())
+        .await
+        .unwrap();
+    let created = events
+        .iter()
+        .find(|e| e.event.event_type == "order.created")
+        .unwrap();
+    assert_eq!(created.event.correlation_id.map(|c| c.0), Some(trace));
+}

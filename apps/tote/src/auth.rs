@@ -44,9 +44,20 @@ fn bearer(req: &HttpRequest) -> Option<String> {
 }
 
 /// `X-Correlation-Id`, when a caller sends a UUID, ties its events to its own trace.
+/// Else the request id, when it is a UUID: one id follows a request into its events.
 fn correlation_id(req: &HttpRequest) -> Option<CorrelationId> {
-    let raw = req.headers().get("x-correlation-id")?.to_str().ok()?;
-    uuid::Uuid::parse_str(raw.trim()).ok().map(CorrelationId)
+    let explicit = req
+        .headers()
+        .get("x-correlation-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|raw| uuid::Uuid::parse_str(raw.trim()).ok());
+    let from_request = || {
+        use actix_web::HttpMessage;
+        let extensions = req.extensions();
+        let id = extensions.get::<crate::request_id::RequestId>()?;
+        uuid::Uuid::parse_str(&id.0).ok()
+    };
+    explicit.or_else(from_request).map(CorrelationId)
 }
 
 /// An operator, proven by `TOTE_ADMIN_TOKEN`. Without that setting the admin API is absent (404).

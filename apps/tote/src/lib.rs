@@ -11,6 +11,7 @@ pub mod error;
 pub mod metrics;
 pub mod openapi;
 pub mod relay;
+pub mod request_id;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -162,8 +162,11 @@ fn serve(listener: TcpListener, state: AppState, max_body: usize) -> std::io::Re
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<crate::request_id::RootSpan>::new())
             .wrap(http_metrics.clone())
+            .wrap(actix_web::middleware::from_fn(
+                crate::request_id::middleware,
+            ))
             .app_data(state.clone())
             .app_data(
                 web::JsonConfig::default()
