@@ -11,7 +11,6 @@ use kernel::{
 use sql::SqlStore;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
 const BATCH: u64 = 200;
@@ -55,25 +54,15 @@ pub fn spawn(
 }
 
 /// The embedded default's "broker": runs the consumers in this process, with the same
-/// delivery limit and dead-lettering as RabbitMQ, and broadcasts every event to in-process
-/// subscribers.
+/// delivery limit and dead-lettering as RabbitMQ.
 pub struct InProcessPublisher {
     store: SqlStore,
     handlers: Vec<Arc<dyn EventHandler>>,
-    sender: broadcast::Sender<EventEnvelope>,
 }
 
 impl InProcessPublisher {
     pub fn new(store: SqlStore, handlers: Vec<Arc<dyn EventHandler>>) -> Self {
-        Self {
-            store,
-            handlers,
-            sender: broadcast::channel(4_096).0,
-        }
-    }
-
-    pub fn subscribe(&self) -> broadcast::Receiver<EventEnvelope> {
-        self.sender.subscribe()
+        Self { store, handlers }
     }
 
     async fn deliver(
@@ -121,8 +110,6 @@ impl EventPublisher for InProcessPublisher {
                     return outcome;
                 }
             }
-            // No subscriber is fine: the event stays in the outbox table.
-            let _ = self.sender.send(event.clone());
             outcome.confirmed.push(event.id);
         }
         outcome
