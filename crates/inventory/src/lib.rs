@@ -9,10 +9,15 @@ pub mod error;
 pub mod movement;
 pub mod ports;
 pub mod product;
+pub mod replenishment;
 pub mod service;
 pub mod stock;
 
 pub use error::InventoryError;
 pub use movement::{MovementKind, StockMovement};
 pub use product::{Dimensions, NewProduct, Product};
+pub use replenishment::{
+    DemandHistory, Forecast, ForecastConfig, ForecastMethod, LowStockAlert, ReplenishmentAdvice,
+    ReplenishmentPolicy, StockPosition,
+};
 pub use stock::StockLevel;
