@@ -12,6 +12,7 @@ pub mod product;
 pub mod replenishment;
 pub mod service;
 pub mod stock;
+pub mod valuation;
 
 pub use error::InventoryError;
 pub use movement::{MovementKind, StockMovement};
@@ -21,3 +22,4 @@ pub use replenishment::{
     ReplenishmentPolicy, StockPosition,
 };
 pub use stock::StockLevel;
+pub use valuation::{AverageCost, InventoryValueReport, ValuationRow};
