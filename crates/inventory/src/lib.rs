@@ -9,6 +9,7 @@ pub mod error;
 pub mod movement;
 pub mod ports;
 pub mod product;
+pub mod product_csv;
 pub mod replenishment;
 pub mod service;
 pub mod stock;
@@ -17,6 +18,7 @@ pub mod valuation;
 pub use error::InventoryError;
 pub use movement::{MovementKind, StockMovement};
 pub use product::{Dimensions, NewProduct, Product};
+pub use product_csv::{ImportedProduct, ProductCsvReader, RowError};
 pub use replenishment::{
     DemandHistory, Forecast, ForecastConfig, ForecastMethod, LowStockAlert, ReplenishmentAdvice,
     ReplenishmentPolicy, StockPosition,
