@@ -408,6 +408,22 @@ pub fn parse_product_csv(
     Ok(ProductCsvReader::new(input, tenant_id, now)?.collect())
 }
 
+/// Splits row outcomes into the valid products and a flat error report (in file order), for an
+/// all-or-nothing import (store nothing unless the report is empty) or a best-effort one.
+pub fn partition_rows(
+    rows: impl IntoIterator<Item = RowResult>,
+) -> (Vec<ImportedProduct>, Vec<RowError>) {
+    let mut products = Vec::new();
+    let mut errors = Vec::new();
+    for row in rows {
+        match row {
+            Ok(product) => products.push(product),
+            Err(row_errors) => errors.extend(row_errors),
+        }
+    }
+    (products, errors)
+}
+
 /// The header line of a product export (with its line terminator).
 pub fn product_csv_header() -> String {
     csv_line(PRODUCT_CSV_COLUMNS.iter().map(|c| (*c).to_owned()))
@@ -672,6 +688,22 @@ MUG,Mug,,,,,,,,,,,\n";
                 proptest::prop_assert!(row.line >= 2);
             }
         }
+    }
+
+    #[test]
+    fn rows_split_into_products_and_a_flat_error_report() {
+        let rows = parse(b"sku,name\nA,A\nbad sku,\nC,C\n").unwrap();
+        let (products, errors) = partition_rows(rows);
+        let skus: Vec<_> = products.iter().map(|p| p.product.sku.as_str()).collect();
+        assert_eq!(skus, vec!["A", "C"]);
+        let report: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            report,
+            vec![
+                "line 3, sku: SKU may contain only letters, digits and - _ . / (found ' ')",
+                "line 3, name: name must not be empty",
+            ]
+        );
     }
 
     #[test]

@@ -32,6 +32,9 @@ pub enum ReplenishmentError {
 }
 
 /// Units sold per day, oldest day first, one entry per calendar day (days without sales are 0).
+///
+/// Pass only days on which the SKU could sell (from its launch on, say): zero days before it
+/// existed would make its demand look intermittent and its forecast too low.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DemandHistory(Vec<u32>);
 
