@@ -343,6 +343,9 @@ impl<R> ProductCsvReader<R> {
                 self.seen.insert(sku.to_owned(), line);
             }
         }
+        // `..Default::default()` keeps this compiling when `NewProduct` gains fields (kits,
+        // thresholds and lead times are being added on main); it is a no-op today.
+        #[allow(clippy::needless_update)]
         let draft = NewProduct {
             sku: get(Col::Sku).unwrap_or_default().to_owned(),
             name: get(Col::Name).unwrap_or_default().to_owned(),
@@ -352,6 +355,7 @@ impl<R> ProductCsvReader<R> {
             unit_cost,
             hs_code: get(Col::HsCode).map(str::to_owned),
             country_of_origin: get(Col::Country).map(str::to_owned),
+            ..Default::default()
         };
         let product = match draft.validate(ProductId::new(), self.tenant_id, self.now) {
             Ok(product) => Some(product),
