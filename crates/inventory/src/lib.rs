@@ -5,15 +5,22 @@
 //! Use cases live in [`service`]; storage is reached only through the traits in [`ports`].
 //! Must never depend on an I/O crate (database, broker, HTTP).
 
+pub mod allocation;
 pub mod error;
+pub mod hold;
+pub mod kit;
+pub mod ledger;
 pub mod movement;
 pub mod ports;
 pub mod product;
 pub mod product_csv;
 pub mod replenishment;
+pub mod reservations;
 pub mod service;
 pub mod stock;
+pub mod transfer;
 pub mod valuation;
+pub mod warehouse;
 
 pub use error::InventoryError;
 pub use movement::{MovementKind, StockMovement};
@@ -23,5 +30,6 @@ pub use replenishment::{
     DemandHistory, Forecast, ForecastConfig, ForecastMethod, LowStockAlert, ReplenishmentAdvice,
     ReplenishmentPolicy, StockPosition,
 };
-pub use stock::StockLevel;
+pub use stock::{StockDelta, StockLevel, StockTotals};
 pub use valuation::{AverageCost, InventoryValueReport, ValuationRow};
+pub use warehouse::{NewWarehouse, Warehouse};

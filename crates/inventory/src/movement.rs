@@ -1,5 +1,6 @@
+use crate::stock::StockDelta;
 use chrono::{DateTime, Utc};
-use kernel::{MovementId, Sku, TenantId};
+use kernel::{MovementId, Sku, TenantId, WarehouseId};
 use serde::{Deserialize, Serialize};
 
 /// Why stock moved. Stored as its snake_case name.
@@ -53,16 +54,28 @@ impl MovementKind {
 pub struct StockMovement {
     pub id: MovementId,
     pub tenant_id: TenantId,
+    pub warehouse_id: WarehouseId,
     pub sku: Sku,
     pub kind: MovementKind,
     pub on_hand_delta: i64,
     pub reserved_delta: i64,
+    pub incoming_delta: i64,
     pub reason: Option<String>,
     /// What caused it, e.g. `order:<id>`.
     pub reference: Option<String>,
     /// Who caused it, e.g. `api_key:<id>`.
     pub actor: Option<String>,
     pub occurred_at: DateTime<Utc>,
+}
+
+impl StockMovement {
+    pub fn delta(&self) -> StockDelta {
+        StockDelta {
+            on_hand: self.on_hand_delta,
+            reserved: self.reserved_delta,
+            incoming: self.incoming_delta,
+        }
+    }
 }
 
 #[cfg(test)]

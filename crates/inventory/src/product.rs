@@ -1,3 +1,4 @@
+use crate::kit::{KitComponent, validate_components};
 use chrono::{DateTime, Utc};
 use kernel::{Money, ProductId, Sku, TenantId, ValidationErrors};
 use serde::{Deserialize, Serialize};
@@ -23,8 +24,86 @@ pub struct Product {
     pub unit_cost: Option<Money>,
     pub hs_code: Option<String>,
     pub country_of_origin: Option<String>,
+    /// Archived products stay in history but cannot be ordered or held.
+    pub active: bool,
+    /// Empty for a simple product; a kit's recipe otherwise (fixed once created).
+    pub components: Vec<KitComponent>,
+    /// Raise `inventory.low_stock` when total available falls to this or below.
+    pub low_stock_threshold: Option<i64>,
+    /// Supplier lead time, for reorder points.
+    pub lead_time_days: Option<i64>,
+    /// Weighted average cost of what is on hand, moved by receipts.
+    pub average_cost: Option<Money>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Product {
+    pub fn is_kit(&self) -> bool {
+        !self.components.is_empty()
+    }
+
+    /// Applies a partial update, checking the result like a new product. SKU, kind and
+    /// components never change: reservations and history refer to them.
+    pub fn patched(
+        &self,
+        patch: ProductPatch,
+        now: DateTime<Utc>,
+    ) -> Result<Product, ValidationErrors> {
+        let draft = NewProduct {
+            sku: self.sku.to_string(),
+            name: patch.name.unwrap_or_else(|| self.name.clone()),
+            barcode: patch.barcode.unwrap_or_else(|| self.barcode.clone()),
+            weight_grams: patch
+                .weight_grams
+                .unwrap_or_else(|| self.weight_grams.map(i64::from)),
+            dimensions: patch.dimensions.unwrap_or_else(|| {
+                self.dimensions.map(|d| {
+                    (
+                        i64::from(d.length_mm),
+                        i64::from(d.width_mm),
+                        i64::from(d.height_mm),
+                    )
+                })
+            }),
+            unit_cost: patch.unit_cost.unwrap_or_else(|| {
+                self.unit_cost
+                    .map(|m| (m.amount_minor, m.currency.to_string()))
+            }),
+            hs_code: patch.hs_code.unwrap_or_else(|| self.hs_code.clone()),
+            country_of_origin: patch
+                .country_of_origin
+                .unwrap_or_else(|| self.country_of_origin.clone()),
+            components: Vec::new(),
+            low_stock_threshold: patch
+                .low_stock_threshold
+                .unwrap_or(self.low_stock_threshold),
+            lead_time_days: patch.lead_time_days.unwrap_or(self.lead_time_days),
+        };
+        let mut next = draft.validate(self.id, self.tenant_id, self.created_at)?;
+        next.components = self.components.clone();
+        next.active = patch.active.unwrap_or(self.active);
+        next.average_cost = self.average_cost;
+        next.version = self.version + 1;
+        next.updated_at = now;
+        Ok(next)
+    }
+}
+
+/// A partial update: `None` keeps a field; `Some(None)` clears an optional one.
+#[derive(Debug, Clone, Default)]
+pub struct ProductPatch {
+    pub name: Option<String>,
+    pub barcode: Option<Option<String>>,
+    pub weight_grams: Option<Option<i64>>,
+    pub dimensions: Option<Option<(i64, i64, i64)>>,
+    pub unit_cost: Option<Option<(i64, String)>>,
+    pub hs_code: Option<Option<String>>,
+    pub country_of_origin: Option<Option<String>>,
+    pub low_stock_threshold: Option<Option<i64>>,
+    pub lead_time_days: Option<Option<i64>>,
+    pub active: Option<bool>,
 }
 
 /// What a seller supplies to create a product, before it is checked.
@@ -38,6 +117,10 @@ pub struct NewProduct {
     pub unit_cost: Option<(i64, String)>,
     pub hs_code: Option<String>,
     pub country_of_origin: Option<String>,
+    /// `(sku, quantity)` per component: non-empty makes the product a kit.
+    pub components: Vec<(String, i64)>,
+    pub low_stock_threshold: Option<i64>,
+    pub lead_time_days: Option<i64>,
 }
 
 const MAX_NAME: usize = 200;
@@ -120,10 +203,39 @@ impl NewProduct {
                 None
             }
         });
+        let components = if self.components.is_empty() {
+            Vec::new()
+        } else {
+            match validate_components(sku.as_ref(), self.components) {
+                Ok(c) => c,
+                Err(e) => {
+                    errors.0.extend(e.0);
+                    Vec::new()
+                }
+            }
+        };
+        if self
+            .low_stock_threshold
+            .is_some_and(|t| !(0..=i64::from(kernel::Quantity::MAX)).contains(&t))
+        {
+            errors.add(
+                "low_stock_threshold",
+                "low_stock_threshold must be 0 or more",
+            );
+        }
+        if self.lead_time_days.is_some_and(|d| !(0..=365).contains(&d)) {
+            errors.add("lead_time_days", "lead_time_days must be between 0 and 365");
+        }
         errors.into_result()?;
         Ok(Product {
             id,
             tenant_id,
+            active: true,
+            components,
+            low_stock_threshold: self.low_stock_threshold,
+            lead_time_days: self.lead_time_days,
+            average_cost: None,
+            updated_at: now,
             sku: sku.expect("checked above"),
             name,
             barcode,

@@ -1,14 +1,17 @@
 use crate::InventoryError;
-use kernel::{Quantity, Sku};
+use kernel::{Quantity, Sku, WarehouseId};
 
-/// Stock of one SKU: the projection of its movement ledger.
+/// Stock of one SKU in one warehouse: the projection of its movement ledger.
 ///
 /// Invariant: `reserved <= on_hand`, so `available = on_hand - reserved` is never negative.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StockLevel {
+    pub warehouse_id: WarehouseId,
     pub sku: Sku,
     pub on_hand: Quantity,
     pub reserved: Quantity,
+    /// On its way here (a transfer in transit), not yet on hand.
+    pub incoming: Quantity,
     /// Bumped on every change; `If-Match` compares against it.
     pub version: i64,
 }
@@ -21,17 +24,41 @@ pub struct CountAdjustment {
 }
 
 impl StockLevel {
-    pub fn empty(sku: Sku) -> Self {
+    pub fn empty(warehouse_id: WarehouseId, sku: Sku) -> Self {
         Self {
+            warehouse_id,
             sku,
             on_hand: Quantity::ZERO,
             reserved: Quantity::ZERO,
+            incoming: Quantity::ZERO,
             version: 1,
         }
     }
 
     pub fn available(&self) -> Quantity {
         self.on_hand.saturating_sub(self.reserved)
+    }
+
+    /// The level after a ledger entry, or the broken invariant it would cause.
+    pub fn apply(&self, delta: &StockDelta) -> Result<StockLevel, String> {
+        let on_hand = self.on_hand.as_i64() + delta.on_hand;
+        let reserved = self.reserved.as_i64() + delta.reserved;
+        let incoming = self.incoming.as_i64() + delta.incoming;
+        if reserved > on_hand {
+            return Err(format!(
+                "{} would have {reserved} reserved of {on_hand} on hand",
+                self.sku
+            ));
+        }
+        let q =
+            |n: i64, what: &str| Quantity::new(n).map_err(|e| format!("{} {what}: {e}", self.sku));
+        Ok(StockLevel {
+            on_hand: q(on_hand, "on hand")?,
+            reserved: q(reserved, "reserved")?,
+            incoming: q(incoming, "incoming")?,
+            version: self.version + 1,
+            ..self.clone()
+        })
     }
 
     /// A physical count says there are `counted` units. Refused if that would leave
@@ -55,15 +82,53 @@ impl StockLevel {
     }
 }
 
+/// How one movement changes a level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StockDelta {
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub incoming: i64,
+}
+
+/// A SKU's stock summed over warehouses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockTotals {
+    pub sku: Sku,
+    pub on_hand: Quantity,
+    pub reserved: Quantity,
+    pub incoming: Quantity,
+}
+
+impl StockTotals {
+    pub fn of(sku: Sku, levels: &[StockLevel]) -> Self {
+        let sum = |f: fn(&StockLevel) -> Quantity| {
+            let total: i64 = levels.iter().map(|l| f(l).as_i64()).sum();
+            Quantity::new(total).unwrap_or(Quantity::ZERO)
+        };
+        Self {
+            on_hand: sum(|l| l.on_hand),
+            reserved: sum(|l| l.reserved),
+            incoming: sum(|l| l.incoming),
+            sku,
+        }
+    }
+
+    pub fn available(&self) -> Quantity {
+        self.on_hand.saturating_sub(self.reserved)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn level(on_hand: i64, reserved: i64) -> StockLevel {
         StockLevel {
+            warehouse_id: WarehouseId::new(),
             sku: Sku::parse("A").unwrap(),
             on_hand: Quantity::new(on_hand).unwrap(),
             reserved: Quantity::new(reserved).unwrap(),
+            incoming: Quantity::ZERO,
             version: 3,
         }
     }

@@ -62,6 +62,12 @@ uuid_id!(ProductId);
 uuid_id!(MovementId);
 uuid_id!(EventId);
 uuid_id!(ApiKeyId);
+uuid_id!(WarehouseId);
+uuid_id!(
+    /// A storefront's short-lived hold on stock during checkout.
+    HoldId
+);
+uuid_id!(TransferId);
 
 #[cfg(test)]
 mod tests {

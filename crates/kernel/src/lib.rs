@@ -3,6 +3,7 @@
 //! Owns ids (UUIDv7), [`TenantId`], [`Sku`], [`Quantity`], [`Money`], the [`Clock`] and the
 //! [`EventEnvelope`]. It must never depend on an I/O crate, nor on any other Tote crate.
 
+mod address;
 mod bus;
 mod clock;
 mod context;
@@ -14,6 +15,7 @@ mod page;
 mod quantity;
 mod sku;
 
+pub use address::Address;
 pub use bus::{
     EventHandler, EventPublisher, HandlerError, PublishError, PublishOutcome, topic_matches,
 };
@@ -21,7 +23,9 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use context::RequestContext;
 pub use error::{FieldError, StoreError, ValidationErrors};
 pub use event::{CorrelationId, EventEnvelope};
-pub use id::{ApiKeyId, EventId, MovementId, OrderId, ProductId, TenantId};
+pub use id::{
+    ApiKeyId, EventId, HoldId, MovementId, OrderId, ProductId, TenantId, TransferId, WarehouseId,
+};
 pub use money::{Currency, Money, MoneyError};
 pub use page::{Page, PageRequest};
 pub use quantity::{Quantity, QuantityError};

@@ -7,7 +7,6 @@
 //! adapter implements it against inventory's tables, in the same transaction as the order.
 //! Must never depend on an I/O crate, nor on another context's crate.
 
-pub mod address;
 pub mod draft;
 pub mod error;
 pub mod events;
@@ -16,8 +15,8 @@ pub mod ports;
 pub mod service;
 pub mod status;
 
-pub use address::Address;
 pub use draft::{NewOrder, NewOrderLine};
 pub use error::{OrderError, Shortage};
+pub use kernel::Address;
 pub use model::{Order, OrderLine};
 pub use status::OrderStatus;

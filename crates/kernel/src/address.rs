@@ -1,4 +1,4 @@
-use kernel::ValidationErrors;
+use crate::ValidationErrors;
 use serde::{Deserialize, Serialize};
 
 /// Where an order ships to. Country is ISO 3166-1 alpha-2, upper case.

@@ -1,0 +1,87 @@
+//! Inventory use cases. Generic over the ports, so tests run them against mocks.
+
+mod catalogue;
+mod holds;
+mod stock;
+mod transfers;
+
+pub use stock::{DriftReport, ReceiveStock, SetCountedQuantity, StockView};
+
+use crate::ports::{InventoryUnitOfWork, ProductRepository, StockQueries, WarehouseRepository};
+use crate::{InventoryError, Warehouse};
+use kernel::{Clock, EventEnvelope, RequestContext, Sku};
+use serde_json::Value;
+
+pub struct InventoryService<P, W, S, U, C> {
+    products: P,
+    warehouses: W,
+    stock: S,
+    uow: U,
+    clock: C,
+}
+
+impl<P, W, S, U, C> InventoryService<P, W, S, U, C>
+where
+    P: ProductRepository,
+    W: WarehouseRepository,
+    S: StockQueries,
+    U: InventoryUnitOfWork,
+    C: Clock,
+{
+    pub fn new(products: P, warehouses: W, stock: S, uow: U, clock: C) -> Self {
+        Self {
+            products,
+            warehouses,
+            stock,
+            uow,
+            clock,
+        }
+    }
+
+    /// The named warehouse, or the default one when no code is given.
+    async fn warehouse(
+        &self,
+        ctx: &RequestContext,
+        code: Option<&str>,
+    ) -> Result<Warehouse, InventoryError> {
+        match code {
+            Some(code) => {
+                let code = crate::warehouse::parse_warehouse_code(code)
+                    .map_err(|e| kernel::ValidationErrors::single("warehouse", e))?;
+                self.warehouses
+                    .by_code(ctx.tenant_id, &code)
+                    .await?
+                    .ok_or(InventoryError::UnknownWarehouse(code))
+            }
+            None => self
+                .warehouses
+                .default_warehouse(ctx.tenant_id)
+                .await?
+                .ok_or_else(|| InventoryError::UnknownWarehouse("(default)".into())),
+        }
+    }
+}
+
+/// An inventory event keyed on the SKU, so one SKU's events stay in order.
+fn sku_event(
+    ctx: &RequestContext,
+    event_type: &str,
+    sku: &Sku,
+    at: chrono::DateTime<chrono::Utc>,
+    payload: Value,
+) -> EventEnvelope {
+    EventEnvelope::new(
+        event_type,
+        ctx.tenant_id,
+        at,
+        "stock_level",
+        uuid::Uuid::new_v5(ctx.tenant_id.as_uuid(), sku.as_str().as_bytes()),
+        // A SKU's stock lives in several warehouses, each with its own version: time orders them.
+        at.timestamp_micros(),
+        payload,
+        Some(ctx.correlation_id),
+    )
+}
+
+#[cfg(test)]
+mod tests;
