@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_foundation;
 mod m20261123_000002_event_delivery;
 mod m20261123_000003_webhooks;
+mod m20261123_000004_inventory_locations;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_foundation::Migration),
             Box::new(m20261123_000002_event_delivery::Migration),
             Box::new(m20261123_000003_webhooks::Migration),
+            Box::new(m20261123_000004_inventory_locations::Migration),
         ]
     }
 }

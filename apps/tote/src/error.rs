@@ -237,6 +237,56 @@ impl From<InventoryError> for ApiError {
                 detail,
             )
             .with("reserved", json!(reserved)),
+            InventoryError::UnknownSkus(skus) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown-sku",
+                "Some SKUs are not in your catalogue",
+                detail,
+            )
+            .with("skus", json!(skus)),
+            InventoryError::UnknownWarehouse(_) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown-warehouse",
+                "No such warehouse",
+                format!("{detail}; list yours with GET /api/v1/warehouses"),
+            ),
+            InventoryError::NestedKit(_) | InventoryError::KitHasNoStock(_) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "kit",
+                "Kits have no stock of their own",
+                detail,
+            ),
+            InventoryError::DuplicateWarehouse(code) => Self::new(
+                StatusCode::CONFLICT,
+                "duplicate-warehouse",
+                "This warehouse code already exists",
+                detail,
+            )
+            .with("code", json!(code)),
+            InventoryError::InsufficientStock(short) => Self::new(
+                StatusCode::CONFLICT,
+                "insufficient-stock",
+                "Not enough stock",
+                format!("{detail}; nothing was reserved"),
+            )
+            .with(
+                "shortages",
+                json!(
+                    short
+                        .iter()
+                        .map(|(sku, n)| json!({ "sku": sku, "short": n }))
+                        .collect::<Vec<_>>()
+                ),
+            ),
+            InventoryError::HoldNotFound(_) | InventoryError::TransferNotFound(_) => {
+                Self::not_found(detail)
+            }
+            InventoryError::Hold(_) | InventoryError::Transfer(_) => Self::new(
+                StatusCode::CONFLICT,
+                "illegal-transition",
+                "That cannot happen in its current state",
+                detail,
+            ),
             InventoryError::Store(s) => s.into(),
         }
     }
@@ -296,6 +346,18 @@ impl From<OrderError> for ApiError {
                 "conflict",
                 "A concurrent change got there first",
                 format!("{detail}; retry the request"),
+            ),
+            OrderError::HoldNotFound(_) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown-reservation",
+                "No such reservation hold",
+                detail,
+            ),
+            OrderError::HoldUnusable(_) => Self::new(
+                StatusCode::CONFLICT,
+                "reservation-unusable",
+                "The reservation hold cannot be used for this order",
+                format!("{detail}; nothing was written"),
             ),
             OrderError::Store(s) => s.into(),
         }

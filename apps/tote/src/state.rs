@@ -10,7 +10,7 @@ use sql::SqlStore;
 use std::sync::Arc;
 
 pub type Identity = IdentityService<SqlStore, SqlStore, SystemClock>;
-pub type Inventory = InventoryService<SqlStore, SqlStore, SqlStore, SystemClock>;
+pub type Inventory = InventoryService<SqlStore, SqlStore, SqlStore, SqlStore, SystemClock>;
 pub type Orders = OrderService<SqlStore, SqlStore, SystemClock>;
 
 pub struct AppState {
@@ -31,7 +31,13 @@ impl AppState {
         let s = store.clone();
         Self {
             identity: IdentityService::new(s.clone(), s.clone(), SystemClock),
-            inventory: InventoryService::new(s.clone(), s.clone(), s.clone(), SystemClock),
+            inventory: InventoryService::new(
+                s.clone(),
+                s.clone(),
+                s.clone(),
+                s.clone(),
+                SystemClock,
+            ),
             orders: OrderService::new(s.clone(), s.clone(), SystemClock),
             consumers: crate::consumers::all(&s),
             admin_token: settings.admin_token.clone(),

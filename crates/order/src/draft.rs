@@ -10,6 +10,8 @@ pub struct NewOrder {
     pub allow_backorder: bool,
     pub ship_to: Address,
     pub lines: Vec<NewOrderLine>,
+    /// A checkout hold whose reservations this order takes over.
+    pub hold_id: Option<kernel::HoldId>,
 }
 
 #[derive(Debug, Clone)]

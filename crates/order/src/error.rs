@@ -35,6 +35,10 @@ pub enum OrderError {
     /// Adapter signal from `reserve`.
     #[error("no product with SKU {0}")]
     UnknownSku(Sku),
+    #[error("no reservation hold {0}")]
+    HoldNotFound(kernel::HoldId),
+    #[error("{0}")]
+    HoldUnusable(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

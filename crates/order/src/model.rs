@@ -217,6 +217,7 @@ pub(crate) mod tests {
 
     pub fn new_order(lines: Vec<NewOrderLine>) -> NewOrder {
         NewOrder {
+            hold_id: None,
             channel: None,
             external_id: None,
             allow_backorder: true,

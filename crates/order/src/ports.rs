@@ -3,7 +3,10 @@
 use crate::{Order, OrderError, OrderStatus};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use kernel::{EventEnvelope, OrderId, Page, PageRequest, Quantity, Sku, StoreError, TenantId};
+use kernel::{
+    CorrelationId, EventEnvelope, HoldId, OrderId, Page, PageRequest, Quantity, Sku, StoreError,
+    TenantId,
+};
 
 /// A stored `Idempotency-Key`: which order it created, and a fingerprint of the request body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,15 +16,16 @@ pub struct IdempotencyRecord {
     pub order_id: OrderId,
 }
 
-/// One stock reservation (or release) for one SKU, with what the ledger must say about it.
+/// Stock to reserve (or release) for one order, with what the ledger must say about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StockChange {
-    pub sku: Sku,
-    pub quantity: Quantity,
-    /// `order:<id>`.
+pub struct StockRequest {
+    /// `order:<id>`: owner of the reservations and reference of their movements.
     pub reference: String,
     pub actor: String,
     pub at: DateTime<Utc>,
+    pub correlation_id: Option<CorrelationId>,
+    /// `(line_no, sku, quantity)`; empty for a release.
+    pub lines: Vec<(u32, Sku, Quantity)>,
 }
 
 /// Starts an atomic unit of work confined to one tenant.
@@ -47,13 +51,21 @@ pub trait OrderTransaction: Send {
     ) -> Result<Option<Order>, StoreError>;
     /// Reads the order and holds it against concurrent change until commit.
     async fn lock_order(&mut self, id: OrderId) -> Result<Option<Order>, StoreError>;
-    /// Reserves up to `change.quantity` of the SKU — as much as is available, never more — and
-    /// returns how much it reserved, writing a `reservation` movement for it. Atomic per SKU,
-    /// so concurrent reservations can never together exceed on hand.
-    /// Errors: `UnknownSku` if the tenant has no such product.
-    async fn reserve(&mut self, change: &StockChange) -> Result<Quantity, OrderError>;
-    /// Gives reserved units back, writing a `release` movement.
-    async fn release(&mut self, change: &StockChange) -> Result<(), OrderError>;
+    /// Reserves for every line as much as stock allows — across warehouses, kits as their
+    /// components — and returns what each line got, in line order, writing `reservation`
+    /// movements. Stock rows stay locked until commit, so concurrent orders can never together
+    /// exceed on hand. Errors: `UnknownSkus` listing every SKU the tenant does not sell.
+    async fn reserve_lines(&mut self, request: &StockRequest) -> Result<Vec<Quantity>, OrderError>;
+    /// Gives back everything reserved under `request.reference`, writing `release` movements.
+    async fn release_all(&mut self, request: &StockRequest) -> Result<(), OrderError>;
+    /// Takes over a checkout hold's reservations for this order: the order's lines must be
+    /// exactly the hold's. Returns what each line got (all of it), in line order.
+    /// Errors: `HoldNotFound`, `HoldUnusable` (expired, ended, or lines differ).
+    async fn claim_hold(
+        &mut self,
+        hold: HoldId,
+        request: &StockRequest,
+    ) -> Result<Vec<Quantity>, OrderError>;
     /// Errors: `DuplicateExternalId` if `(channel, external_id)` is taken.
     async fn insert_order(&mut self, order: &Order) -> Result<(), OrderError>;
     /// Saves status, lines' allocations and version, if the stored version is `expected_version`.

@@ -1,11 +1,9 @@
 //! Order use cases, generic over their ports so tests run them against mocks.
 
-use crate::ports::{
-    IdempotencyRecord, OrderFilter, OrderQueries, OrderTransaction, OrderUnitOfWork, StockChange,
-};
+use crate::ports::{IdempotencyRecord, OrderFilter, OrderQueries, OrderUnitOfWork, StockRequest};
 use crate::{NewOrder, Order, OrderError};
 use chrono::{DateTime, Utc};
-use kernel::{Clock, OrderId, Page, PageRequest, Quantity, RequestContext, Sku, StoreError};
+use kernel::{Clock, OrderId, Page, PageRequest, RequestContext, StoreError};
 
 /// A caller's `Idempotency-Key` with a fingerprint of the request it came with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,12 +60,16 @@ where
         idempotency: Option<IdempotencyRequest>,
     ) -> Result<Placement, OrderError> {
         let now = self.clock.now();
+        let hold = draft.hold_id;
         let order = draft.validate(OrderId::new(), ctx.tenant_id, now)?;
         let external = order
             .external_id
             .clone()
             .map(|e| (order.channel.clone(), e));
-        match self.try_place(ctx, order, idempotency.as_ref(), now).await {
+        match self
+            .try_place(ctx, order, hold, idempotency.as_ref(), now)
+            .await
+        {
             // A concurrent request won the race on a unique key; answer as if we had come second.
             Err(OrderError::DuplicateExternalId) => {
                 let (channel, external_id) = external.ok_or(OrderError::DuplicateExternalId)?;
@@ -94,6 +96,7 @@ where
         &self,
         ctx: &RequestContext,
         mut order: Order,
+        hold: Option<kernel::HoldId>,
         idempotency: Option<&IdempotencyRequest>,
         now: DateTime<Utc>,
     ) -> Result<Placement, OrderError> {
@@ -110,7 +113,11 @@ where
             return Ok(Placement::Existing(existing));
         }
 
-        let reserved = reserve_lines(tx.as_mut(), ctx, &order, now).await?;
+        let request = stock_request(ctx, &order, now);
+        let reserved = match hold {
+            Some(hold) => tx.claim_hold(hold, &request).await?,
+            None => tx.reserve_lines(&request).await?,
+        };
         order.allocate(&reserved, now)?;
         tx.insert_order(&order).await?;
         if let Some(idem) = idempotency {
@@ -156,9 +163,10 @@ where
         let mut order = tx.lock_order(id).await?.ok_or(OrderError::NotFound(id))?;
         let expected_version = order.version;
         let released = order.cancel(reason, now)?;
-        for (sku, quantity) in released {
-            tx.release(&stock_change(ctx, &order, sku, quantity, now))
-                .await?;
+        if !released.is_empty() {
+            let mut request = stock_request(ctx, &order, now);
+            request.lines.clear();
+            tx.release_all(&request).await?;
         }
         tx.update_order(&order, expected_version).await?;
         tx.append_events(&outbox_events(&mut order, ctx, now))
@@ -184,37 +192,6 @@ where
     }
 }
 
-/// Reserves each line, in SKU order so two orders never lock the same rows in opposite orders
-/// (a deadlock). Returns what each line got, in line order; fails listing every unknown SKU.
-async fn reserve_lines(
-    tx: &mut dyn OrderTransaction,
-    ctx: &RequestContext,
-    order: &Order,
-    now: DateTime<Utc>,
-) -> Result<Vec<Quantity>, OrderError> {
-    let mut by_sku: Vec<usize> = (0..order.lines.len()).collect();
-    by_sku.sort_by(|a, b| order.lines[*a].sku.cmp(&order.lines[*b].sku));
-    let mut reserved = vec![Quantity::ZERO; order.lines.len()];
-    let mut unknown: Vec<Sku> = Vec::new();
-    for i in by_sku {
-        let line = &order.lines[i];
-        if unknown.contains(&line.sku) {
-            continue;
-        }
-        let change = stock_change(ctx, order, line.sku.clone(), line.quantity, now);
-        match tx.reserve(&change).await {
-            Ok(got) => reserved[i] = got.min(line.quantity),
-            Err(OrderError::UnknownSku(sku)) => unknown.push(sku),
-            Err(e) => return Err(e),
-        }
-    }
-    if unknown.is_empty() {
-        Ok(reserved)
-    } else {
-        Err(OrderError::UnknownSkus(unknown))
-    }
-}
-
 /// The order's recorded events, as outbox envelopes.
 fn outbox_events(
     order: &mut Order,
@@ -228,19 +205,18 @@ fn outbox_events(
         .collect()
 }
 
-fn stock_change(
-    ctx: &RequestContext,
-    order: &Order,
-    sku: Sku,
-    quantity: Quantity,
-    at: DateTime<Utc>,
-) -> StockChange {
-    StockChange {
-        sku,
-        quantity,
+/// What the order asks of stock: every line, under the order's own reference.
+fn stock_request(ctx: &RequestContext, order: &Order, at: DateTime<Utc>) -> StockRequest {
+    StockRequest {
         reference: format!("order:{}", order.id),
         actor: ctx.actor.clone(),
         at,
+        correlation_id: Some(ctx.correlation_id),
+        lines: order
+            .lines
+            .iter()
+            .map(|l| (l.line_no, l.sku.clone(), l.quantity))
+            .collect(),
     }
 }
 

@@ -62,6 +62,11 @@ pub mod product {
         pub version: i64,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        pub active: bool,
+        pub low_stock_threshold: Option<i64>,
+        pub lead_time_days: Option<i64>,
+        pub average_cost_minor: Option<i64>,
+        pub average_cost_currency: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -79,8 +84,11 @@ pub mod stock_level {
         pub tenant_id: Uuid,
         #[sea_orm(primary_key, auto_increment = false)]
         pub sku: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub warehouse_id: Uuid,
         pub on_hand: i64,
         pub reserved: i64,
+        pub incoming: i64,
         pub version: i64,
         pub updated_at: DateTimeUtc,
     }
@@ -99,10 +107,12 @@ pub mod stock_movement {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: Uuid,
         pub tenant_id: Uuid,
+        pub warehouse_id: Option<Uuid>,
         pub sku: String,
         pub kind: String,
         pub on_hand_delta: i64,
         pub reserved_delta: i64,
+        pub incoming_delta: i64,
         pub reason: Option<String>,
         pub reference: Option<String>,
         pub actor: Option<String>,
@@ -272,6 +282,118 @@ pub mod webhook_delivery {
         pub last_error: Option<String>,
         pub created_at: DateTimeUtc,
         pub delivered_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod warehouse {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "warehouses")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub tenant_id: Uuid,
+        pub code: String,
+        pub name: String,
+        pub address: Option<Json>,
+        pub priority: i32,
+        pub is_default: bool,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod kit_component {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "kit_components")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub kit_sku: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub component_sku: String,
+        pub quantity: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod stock_allocation {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "stock_allocations")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub owner: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub line_no: i32,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub sku: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub warehouse_id: Uuid,
+        pub quantity: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod reservation_hold {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "reservation_holds")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub tenant_id: Uuid,
+        pub status: String,
+        pub lines: Json,
+        pub reference: Option<String>,
+        pub order_ref: Option<String>,
+        pub expires_at: DateTimeUtc,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod stock_transfer {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "stock_transfers")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub tenant_id: Uuid,
+        pub from_warehouse_id: Uuid,
+        pub to_warehouse_id: Uuid,
+        pub status: String,
+        pub lines: Json,
+        pub reference: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub received_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,6 +21,15 @@ impl TenantRepository for SqlStore {
         .exec_without_returning(&tx)
         .await
         .map_err(store_err)?;
+        // Every tenant has a default warehouse from birth: stock changes that name no warehouse
+        // land there, and products get their first stock row in it.
+        let warehouse = inventory::NewWarehouse::default_for_signup()
+            .validate(kernel::WarehouseId::new(), t.id, true, t.created_at)
+            .map_err(StoreError::from_source)?;
+        crate::entities::warehouse::Entity::insert(crate::inventory::warehouse_row(&warehouse)?)
+            .exec_without_returning(&tx)
+            .await
+            .map_err(store_err)?;
         api_key::Entity::insert(api_key::ActiveModel {
             id: Set(key.id.into_uuid()),
             tenant_id: Set(key.tenant_id.into_uuid()),

@@ -1,20 +1,39 @@
-use crate::entities::{product, stock_level, stock_movement};
-use crate::{SqlStore, is_unique_violation, outbox, store_err};
-use async_trait::async_trait;
-use inventory::ports::{
-    InventoryTransaction, InventoryUnitOfWork, ProductRepository, StockQueries,
-};
-use inventory::{Dimensions, InventoryError, MovementKind, Product, StockLevel, StockMovement};
-use kernel::{
-    Currency, EventEnvelope, Money, MovementId, Page, PageRequest, ProductId, Quantity, Sku,
-    StoreError, TenantId,
-};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
-};
+//! Catalogue and warehouses, and the row ↔ domain mappings the other inventory modules share.
 
-fn to_product(m: product::Model) -> Result<Product, StoreError> {
+use crate::entities::{kit_component, product, stock_level, stock_movement, warehouse};
+use crate::{SqlStore, is_unique_violation, store_err};
+use async_trait::async_trait;
+use inventory::kit::KitComponent;
+use inventory::ports::{ProductFilter, ProductRepository, WarehouseRepository};
+use inventory::{
+    Dimensions, InventoryError, MovementKind, Product, StockLevel, StockMovement, Warehouse,
+};
+use kernel::{
+    Currency, Money, MovementId, Page, PageRequest, ProductId, Quantity, Sku, StoreError, TenantId,
+    WarehouseId,
+};
+use sea_orm::sea_query::{Expr, Func};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
+};
+use std::collections::HashMap;
+
+pub(crate) fn bad(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::from_source(e)
+}
+
+fn money(amount: Option<i64>, currency: Option<String>) -> Result<Option<Money>, StoreError> {
+    match (amount, currency) {
+        (Some(amount), Some(c)) => Ok(Some(Money::new(amount, Currency::parse(&c).map_err(bad)?))),
+        _ => Ok(None),
+    }
+}
+
+pub(crate) fn to_product(
+    m: product::Model,
+    components: Vec<KitComponent>,
+) -> Result<Product, StoreError> {
     let dimensions = match (m.length_mm, m.width_mm, m.height_mm) {
         (Some(l), Some(w), Some(h)) => Some(Dimensions {
             length_mm: l as u32,
@@ -23,35 +42,97 @@ fn to_product(m: product::Model) -> Result<Product, StoreError> {
         }),
         _ => None,
     };
-    let unit_cost = match (m.unit_cost_minor, m.unit_cost_currency) {
-        (Some(amount), Some(c)) => Some(Money::new(
-            amount,
-            Currency::parse(&c).map_err(StoreError::from_source)?,
-        )),
-        _ => None,
-    };
     Ok(Product {
         id: ProductId::from_uuid(m.id),
         tenant_id: TenantId::from_uuid(m.tenant_id),
-        sku: Sku::parse(&m.sku).map_err(StoreError::from_source)?,
+        sku: Sku::parse(&m.sku).map_err(bad)?,
         name: m.name,
         barcode: m.barcode,
         weight_grams: m.weight_grams.map(|w| w as u32),
         dimensions,
-        unit_cost,
+        unit_cost: money(m.unit_cost_minor, m.unit_cost_currency)?,
         hs_code: m.hs_code,
         country_of_origin: m.country_of_origin,
+        active: m.active,
+        components,
+        low_stock_threshold: m.low_stock_threshold,
+        lead_time_days: m.lead_time_days,
+        average_cost: money(m.average_cost_minor, m.average_cost_currency)?,
         version: m.version,
         created_at: m.created_at,
+        updated_at: m.updated_at,
     })
+}
+
+fn product_row(p: &Product) -> product::ActiveModel {
+    product::ActiveModel {
+        id: Set(p.id.into_uuid()),
+        tenant_id: Set(p.tenant_id.into_uuid()),
+        sku: Set(p.sku.to_string()),
+        name: Set(p.name.clone()),
+        barcode: Set(p.barcode.clone()),
+        weight_grams: Set(p.weight_grams.map(|w| w as i32)),
+        length_mm: Set(p.dimensions.map(|d| d.length_mm as i32)),
+        width_mm: Set(p.dimensions.map(|d| d.width_mm as i32)),
+        height_mm: Set(p.dimensions.map(|d| d.height_mm as i32)),
+        unit_cost_minor: Set(p.unit_cost.map(|m| m.amount_minor)),
+        unit_cost_currency: Set(p.unit_cost.map(|m| m.currency.to_string())),
+        hs_code: Set(p.hs_code.clone()),
+        country_of_origin: Set(p.country_of_origin.clone()),
+        version: Set(p.version),
+        created_at: Set(p.created_at),
+        updated_at: Set(p.updated_at),
+        active: Set(p.active),
+        low_stock_threshold: Set(p.low_stock_threshold),
+        lead_time_days: Set(p.lead_time_days),
+        average_cost_minor: Set(p.average_cost.map(|m| m.amount_minor)),
+        average_cost_currency: Set(p.average_cost.map(|m| m.currency.to_string())),
+    }
 }
 
 pub(crate) fn to_level(m: stock_level::Model) -> Result<StockLevel, StoreError> {
     Ok(StockLevel {
-        sku: Sku::parse(&m.sku).map_err(StoreError::from_source)?,
-        on_hand: Quantity::new(m.on_hand).map_err(StoreError::from_source)?,
-        reserved: Quantity::new(m.reserved).map_err(StoreError::from_source)?,
+        warehouse_id: WarehouseId::from_uuid(m.warehouse_id),
+        sku: Sku::parse(&m.sku).map_err(bad)?,
+        on_hand: Quantity::new(m.on_hand).map_err(bad)?,
+        reserved: Quantity::new(m.reserved).map_err(bad)?,
+        incoming: Quantity::new(m.incoming).map_err(bad)?,
         version: m.version,
+    })
+}
+
+pub(crate) fn to_warehouse(m: warehouse::Model) -> Result<Warehouse, StoreError> {
+    Ok(Warehouse {
+        id: WarehouseId::from_uuid(m.id),
+        tenant_id: TenantId::from_uuid(m.tenant_id),
+        code: m.code,
+        name: m.name,
+        address: m
+            .address
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(bad)?,
+        priority: m.priority,
+        is_default: m.is_default,
+        created_at: m.created_at,
+    })
+}
+
+pub(crate) fn warehouse_row(w: &Warehouse) -> Result<warehouse::ActiveModel, StoreError> {
+    Ok(warehouse::ActiveModel {
+        id: Set(w.id.into_uuid()),
+        tenant_id: Set(w.tenant_id.into_uuid()),
+        code: Set(w.code.clone()),
+        name: Set(w.name.clone()),
+        address: Set(w
+            .address
+            .as_ref()
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(bad)?),
+        priority: Set(w.priority),
+        is_default: Set(w.is_default),
+        created_at: Set(w.created_at),
     })
 }
 
@@ -59,10 +140,12 @@ pub(crate) fn movement_row(m: &StockMovement) -> stock_movement::ActiveModel {
     stock_movement::ActiveModel {
         id: Set(m.id.into_uuid()),
         tenant_id: Set(m.tenant_id.into_uuid()),
+        warehouse_id: Set(Some(m.warehouse_id.into_uuid())),
         sku: Set(m.sku.to_string()),
         kind: Set(m.kind.as_str().to_owned()),
         on_hand_delta: Set(m.on_hand_delta),
         reserved_delta: Set(m.reserved_delta),
+        incoming_delta: Set(m.incoming_delta),
         reason: Set(m.reason.clone()),
         reference: Set(m.reference.clone()),
         actor: Set(m.actor.clone()),
@@ -70,205 +153,255 @@ pub(crate) fn movement_row(m: &StockMovement) -> stock_movement::ActiveModel {
     }
 }
 
+pub(crate) fn to_movement(m: stock_movement::Model) -> Result<StockMovement, StoreError> {
+    Ok(StockMovement {
+        id: MovementId::from_uuid(m.id),
+        tenant_id: TenantId::from_uuid(m.tenant_id),
+        warehouse_id: WarehouseId::from_uuid(m.warehouse_id.unwrap_or_default()),
+        sku: Sku::parse(&m.sku).map_err(bad)?,
+        kind: MovementKind::parse(&m.kind)
+            .ok_or_else(|| StoreError::new(format!("unknown movement {}", m.kind)))?,
+        on_hand_delta: m.on_hand_delta,
+        reserved_delta: m.reserved_delta,
+        incoming_delta: m.incoming_delta,
+        reason: m.reason,
+        reference: m.reference,
+        actor: m.actor,
+        occurred_at: m.occurred_at,
+    })
+}
+
+/// Components of the given kits, in one query.
+pub(crate) async fn components_of(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    kits: &[&str],
+) -> Result<HashMap<String, Vec<KitComponent>>, StoreError> {
+    if kits.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = kit_component::Entity::find()
+        .filter(kit_component::Column::TenantId.eq(tenant.into_uuid()))
+        .filter(kit_component::Column::KitSku.is_in(kits.iter().copied()))
+        .order_by_asc(kit_component::Column::ComponentSku)
+        .all(conn)
+        .await
+        .map_err(store_err)?;
+    let mut by_kit: HashMap<String, Vec<KitComponent>> = HashMap::new();
+    for r in rows {
+        by_kit.entry(r.kit_sku).or_default().push(KitComponent {
+            sku: Sku::parse(&r.component_sku).map_err(bad)?,
+            quantity: Quantity::new(r.quantity).map_err(bad)?,
+        });
+    }
+    Ok(by_kit)
+}
+
+/// Rows to products, with every kit's components loaded in one more query (never one each).
+pub(crate) async fn with_components(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    rows: Vec<product::Model>,
+) -> Result<Vec<Product>, StoreError> {
+    let skus: Vec<&str> = rows.iter().map(|r| r.sku.as_str()).collect();
+    let mut components = components_of(conn, tenant, &skus).await?;
+    rows.into_iter()
+        .map(|r| {
+            let c = components.remove(&r.sku).unwrap_or_default();
+            to_product(r, c)
+        })
+        .collect()
+}
+
+pub(crate) async fn default_warehouse_id(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+) -> Result<Option<WarehouseId>, StoreError> {
+    Ok(warehouse::Entity::find()
+        .filter(warehouse::Column::TenantId.eq(tenant.into_uuid()))
+        .filter(warehouse::Column::IsDefault.eq(true))
+        .one(conn)
+        .await
+        .map_err(store_err)?
+        .map(|w| WarehouseId::from_uuid(w.id)))
+}
+
 #[async_trait]
 impl ProductRepository for SqlStore {
     async fn insert(&self, p: &Product) -> Result<(), InventoryError> {
         let tx = self.db.begin().await.map_err(store_err)?;
-        let inserted = product::Entity::insert(product::ActiveModel {
-            id: Set(p.id.into_uuid()),
-            tenant_id: Set(p.tenant_id.into_uuid()),
-            sku: Set(p.sku.to_string()),
-            name: Set(p.name.clone()),
-            barcode: Set(p.barcode.clone()),
-            weight_grams: Set(p.weight_grams.map(|w| w as i32)),
-            length_mm: Set(p.dimensions.map(|d| d.length_mm as i32)),
-            width_mm: Set(p.dimensions.map(|d| d.width_mm as i32)),
-            height_mm: Set(p.dimensions.map(|d| d.height_mm as i32)),
-            unit_cost_minor: Set(p.unit_cost.map(|m| m.amount_minor)),
-            unit_cost_currency: Set(p.unit_cost.map(|m| m.currency.to_string())),
-            hs_code: Set(p.hs_code.clone()),
-            country_of_origin: Set(p.country_of_origin.clone()),
-            version: Set(p.version),
-            created_at: Set(p.created_at),
-            updated_at: Set(p.created_at),
-        })
-        .exec_without_returning(&tx)
-        .await;
+        let inserted = product::Entity::insert(product_row(p))
+            .exec_without_returning(&tx)
+            .await;
         match inserted {
             Err(e) if is_unique_violation(&e) => {
                 return Err(InventoryError::DuplicateSku(p.sku.clone()));
             }
             other => other.map_err(store_err)?,
         };
-        // Every product has a stock row from birth, so reservations are a single UPDATE.
-        stock_level::Entity::insert(stock_level::ActiveModel {
-            tenant_id: Set(p.tenant_id.into_uuid()),
-            sku: Set(p.sku.to_string()),
-            on_hand: Set(0),
-            reserved: Set(0),
-            version: Set(1),
-            updated_at: Set(p.created_at),
-        })
-        .exec_without_returning(&tx)
-        .await
-        .map_err(store_err)?;
+        if p.is_kit() {
+            kit_component::Entity::insert_many(p.components.iter().map(|c| {
+                kit_component::ActiveModel {
+                    tenant_id: Set(p.tenant_id.into_uuid()),
+                    kit_sku: Set(p.sku.to_string()),
+                    component_sku: Set(c.sku.to_string()),
+                    quantity: Set(c.quantity.as_i64()),
+                }
+            }))
+            .exec_without_returning(&tx)
+            .await
+            .map_err(store_err)?;
+        } else if let Some(warehouse) = default_warehouse_id(&tx, p.tenant_id).await? {
+            // A simple product has a stock row from birth in the default warehouse.
+            stock_level::Entity::insert(stock_level::ActiveModel {
+                tenant_id: Set(p.tenant_id.into_uuid()),
+                sku: Set(p.sku.to_string()),
+                warehouse_id: Set(warehouse.into_uuid()),
+                on_hand: Set(0),
+                reserved: Set(0),
+                incoming: Set(0),
+                version: Set(1),
+                updated_at: Set(p.created_at),
+            })
+            .exec_without_returning(&tx)
+            .await
+            .map_err(store_err)?;
+        }
         tx.commit().await.map_err(store_err)?;
         Ok(())
     }
 
     async fn get(&self, tenant: TenantId, sku: &Sku) -> Result<Option<Product>, StoreError> {
-        product::Entity::find()
+        let row = product::Entity::find()
             .filter(product::Column::TenantId.eq(tenant.into_uuid()))
             .filter(product::Column::Sku.eq(sku.as_str()))
             .one(&self.db)
             .await
-            .map_err(store_err)?
-            .map(to_product)
-            .transpose()
+            .map_err(store_err)?;
+        Ok(with_components(&self.db, tenant, row.into_iter().collect())
+            .await?
+            .pop())
     }
 
     async fn list(
         &self,
         tenant: TenantId,
+        filter: &ProductFilter,
         page: PageRequest<Sku>,
     ) -> Result<Page<Product, Sku>, StoreError> {
         let mut query = product::Entity::find()
             .filter(product::Column::TenantId.eq(tenant.into_uuid()))
             .order_by_asc(product::Column::Sku)
             .limit(u64::from(page.limit) + 1);
+        if !filter.include_archived {
+            query = query.filter(product::Column::Active.eq(true));
+        }
+        if let Some(search) = filter
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            let pattern = format!(
+                "%{}%",
+                search
+                    .to_lowercase()
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            query = query.filter(
+                Condition::any()
+                    .add(product::Column::Sku.eq(search.to_uppercase()))
+                    .add(product::Column::Sku.eq(search))
+                    .add(product::Column::Barcode.eq(search))
+                    .add(
+                        Expr::expr(Func::lower(Expr::col(product::Column::Name)))
+                            .like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')),
+                    ),
+            );
+        }
         if let Some(after) = &page.after {
             query = query.filter(product::Column::Sku.gt(after.as_str()));
         }
         let rows = query.all(&self.db).await.map_err(store_err)?;
-        let items = rows.into_iter().map(to_product).collect::<Result<_, _>>()?;
+        let items = with_components(&self.db, tenant, rows).await?;
         Ok(Page::from_overfetch(items, page.limit, |p: &Product| {
             p.sku.clone()
         }))
     }
+
+    async fn update(&self, p: &Product, expected_version: i64) -> Result<(), InventoryError> {
+        let mut row = product_row(p);
+        row.id = sea_orm::ActiveValue::Unchanged(p.id.into_uuid());
+        row.created_at = sea_orm::ActiveValue::NotSet;
+        row.average_cost_minor = sea_orm::ActiveValue::NotSet;
+        row.average_cost_currency = sea_orm::ActiveValue::NotSet;
+        let result = product::Entity::update_many()
+            .set(row)
+            .filter(product::Column::TenantId.eq(p.tenant_id.into_uuid()))
+            .filter(product::Column::Id.eq(p.id.into_uuid()))
+            .filter(product::Column::Version.eq(expected_version))
+            .exec(&self.db)
+            .await
+            .map_err(store_err)?;
+        if result.rows_affected != 1 {
+            return Err(InventoryError::VersionMismatch {
+                what: format!("product {}", p.sku),
+                expected: expected_version,
+                actual: expected_version + 1,
+            });
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]
-impl StockQueries for SqlStore {
-    async fn level(&self, tenant: TenantId, sku: &Sku) -> Result<Option<StockLevel>, StoreError> {
-        stock_level::Entity::find_by_id((tenant.into_uuid(), sku.to_string()))
+impl WarehouseRepository for SqlStore {
+    async fn insert(&self, w: &Warehouse) -> Result<(), InventoryError> {
+        match warehouse::Entity::insert(warehouse_row(w)?)
+            .exec_without_returning(&self.db)
+            .await
+        {
+            Err(e) if is_unique_violation(&e) => {
+                Err(InventoryError::DuplicateWarehouse(w.code.clone()))
+            }
+            other => other.map(|_| ()).map_err(|e| store_err(e).into()),
+        }
+    }
+
+    async fn list(&self, tenant: TenantId) -> Result<Vec<Warehouse>, StoreError> {
+        warehouse::Entity::find()
+            .filter(warehouse::Column::TenantId.eq(tenant.into_uuid()))
+            .order_by_asc(warehouse::Column::Priority)
+            .order_by_asc(warehouse::Column::Code)
+            .all(&self.db)
+            .await
+            .map_err(store_err)?
+            .into_iter()
+            .map(to_warehouse)
+            .collect()
+    }
+
+    async fn by_code(&self, tenant: TenantId, code: &str) -> Result<Option<Warehouse>, StoreError> {
+        warehouse::Entity::find()
+            .filter(warehouse::Column::TenantId.eq(tenant.into_uuid()))
+            .filter(warehouse::Column::Code.eq(code))
             .one(&self.db)
             .await
             .map_err(store_err)?
-            .map(to_level)
+            .map(to_warehouse)
             .transpose()
     }
 
-    async fn list(
-        &self,
-        tenant: TenantId,
-        page: PageRequest<Sku>,
-    ) -> Result<Page<StockLevel, Sku>, StoreError> {
-        let mut query = stock_level::Entity::find()
-            .filter(stock_level::Column::TenantId.eq(tenant.into_uuid()))
-            .order_by_asc(stock_level::Column::Sku)
-            .limit(u64::from(page.limit) + 1);
-        if let Some(after) = &page.after {
-            query = query.filter(stock_level::Column::Sku.gt(after.as_str()));
-        }
-        let rows = query.all(&self.db).await.map_err(store_err)?;
-        let items = rows.into_iter().map(to_level).collect::<Result<_, _>>()?;
-        Ok(Page::from_overfetch(items, page.limit, |l: &StockLevel| {
-            l.sku.clone()
-        }))
-    }
-}
-
-/// One inventory unit of work: a database transaction scoped to one tenant.
-pub struct SqlInventoryTx {
-    tx: DatabaseTransaction,
-    tenant: TenantId,
-}
-
-#[async_trait]
-impl InventoryUnitOfWork for SqlStore {
-    async fn begin(&self, tenant: TenantId) -> Result<Box<dyn InventoryTransaction>, StoreError> {
-        let tx = self.db.begin().await.map_err(store_err)?;
-        Ok(Box::new(SqlInventoryTx { tx, tenant }))
-    }
-}
-
-#[async_trait]
-impl InventoryTransaction for SqlInventoryTx {
-    async fn lock_level(&mut self, sku: &Sku) -> Result<Option<StockLevel>, StoreError> {
-        // FOR UPDATE on PostgreSQL; SQLite ignores it, and its single writer needs no lock.
-        stock_level::Entity::find_by_id((self.tenant.into_uuid(), sku.to_string()))
-            .lock_exclusive()
-            .one(&self.tx)
+    async fn default_warehouse(&self, tenant: TenantId) -> Result<Option<Warehouse>, StoreError> {
+        warehouse::Entity::find()
+            .filter(warehouse::Column::TenantId.eq(tenant.into_uuid()))
+            .filter(warehouse::Column::IsDefault.eq(true))
+            .one(&self.db)
             .await
             .map_err(store_err)?
-            .map(to_level)
+            .map(to_warehouse)
             .transpose()
-    }
-
-    async fn save_level(&mut self, level: &StockLevel) -> Result<(), StoreError> {
-        stock_level::Entity::update_many()
-            .col_expr(stock_level::Column::OnHand, level.on_hand.as_i64().into())
-            .col_expr(
-                stock_level::Column::Reserved,
-                level.reserved.as_i64().into(),
-            )
-            .col_expr(stock_level::Column::Version, level.version.into())
-            .col_expr(stock_level::Column::UpdatedAt, chrono::Utc::now().into())
-            .filter(stock_level::Column::TenantId.eq(self.tenant.into_uuid()))
-            .filter(stock_level::Column::Sku.eq(level.sku.as_str()))
-            .exec(&self.tx)
-            .await
-            .map_err(store_err)?;
-        Ok(())
-    }
-
-    async fn record_movement(&mut self, movement: &StockMovement) -> Result<(), StoreError> {
-        stock_movement::Entity::insert(movement_row(movement))
-            .exec_without_returning(&self.tx)
-            .await
-            .map_err(store_err)?;
-        Ok(())
-    }
-
-    async fn append_events(&mut self, events: &[EventEnvelope]) -> Result<(), StoreError> {
-        outbox::append(&self.tx, events).await
-    }
-
-    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        self.tx.commit().await.map_err(store_err)
-    }
-}
-
-impl SqlStore {
-    /// A SKU's ledger, oldest first.
-    pub async fn movements(
-        &self,
-        tenant: TenantId,
-        sku: &Sku,
-    ) -> Result<Vec<StockMovement>, StoreError> {
-        let rows = stock_movement::Entity::find()
-            .filter(stock_movement::Column::TenantId.eq(tenant.into_uuid()))
-            .filter(stock_movement::Column::Sku.eq(sku.as_str()))
-            .order_by_asc(stock_movement::Column::Id)
-            .all(&self.db)
-            .await
-            .map_err(store_err)?;
-        rows.into_iter()
-            .map(|m| {
-                Ok(StockMovement {
-                    id: MovementId::from_uuid(m.id),
-                    tenant_id: TenantId::from_uuid(m.tenant_id),
-                    sku: Sku::parse(&m.sku).map_err(StoreError::from_source)?,
-                    kind: MovementKind::parse(&m.kind)
-                        .ok_or_else(|| StoreError::new(format!("unknown movement {}", m.kind)))?,
-                    on_hand_delta: m.on_hand_delta,
-                    reserved_delta: m.reserved_delta,
-                    reason: m.reason,
-                    reference: m.reference,
-                    actor: m.actor,
-                    occurred_at: m.occurred_at,
-                })
-            })
-            .collect()
     }
 }

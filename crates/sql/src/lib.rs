@@ -10,8 +10,11 @@ pub mod entities;
 mod events;
 mod identity;
 mod inventory;
+mod inventory_tx;
 mod orders;
 mod outbox;
+mod stock;
+mod stock_ledger;
 mod store;
 mod webhooks;
 

@@ -1,28 +1,23 @@
-use crate::entities::{
-    idempotency_record, order as order_row, order_line, stock_level, stock_movement,
-};
-use crate::inventory::movement_row;
-use crate::{SqlStore, is_unique_violation, outbox, store_err};
+use crate::entities::{idempotency_record, order as order_row, order_line};
+use crate::inventory_tx::{lock_hold, save_hold};
+use crate::{SqlStore, is_unique_violation, outbox, stock_ledger, store_err};
 use async_trait::async_trait;
-use inventory::{MovementKind, StockMovement};
+use inventory::allocation::{LineRequest, LockedStock, Reservation};
+use inventory::kit::KitComponent;
+use inventory::reservations::{self, MovementMeta, ReserveError, StockLedger};
 use kernel::{
-    Currency, EventEnvelope, Money, MovementId, OrderId, Page, PageRequest, Quantity, Sku,
-    StoreError, TenantId,
+    Currency, EventEnvelope, HoldId, Money, OrderId, Page, PageRequest, Quantity, Sku, StoreError,
+    TenantId,
 };
 use order::ports::{
-    IdempotencyRecord, OrderFilter, OrderQueries, OrderTransaction, OrderUnitOfWork, StockChange,
+    IdempotencyRecord, OrderFilter, OrderQueries, OrderTransaction, OrderUnitOfWork, StockRequest,
 };
 use order::{Address, Order, OrderError, OrderLine, OrderStatus};
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Select, TransactionTrait,
 };
 use std::collections::HashMap;
-
-/// How often a partial reservation re-reads availability after losing a race, before it
-/// settles for what it has. Each loss means another order took the units, so this is bounded.
-const PARTIAL_RESERVE_ATTEMPTS: usize = 4;
 
 fn bad_row(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::from_source(e)
@@ -128,74 +123,61 @@ async fn idempotency(
     }))
 }
 
-/// One order unit of work: a database transaction scoped to one tenant. Ledger movements are
-/// buffered and written in one statement at commit.
+/// One order unit of work: a database transaction scoped to one tenant. Stock goes through
+/// inventory's reservation rules on this same transaction.
 pub struct SqlOrderTx {
     tx: DatabaseTransaction,
     tenant: TenantId,
-    movements: Vec<stock_movement::ActiveModel>,
 }
 
 #[async_trait]
 impl OrderUnitOfWork for SqlStore {
     async fn begin(&self, tenant: TenantId) -> Result<Box<dyn OrderTransaction>, StoreError> {
         let tx = self.db.begin().await.map_err(store_err)?;
-        Ok(Box::new(SqlOrderTx {
-            tx,
-            tenant,
-            movements: Vec::new(),
-        }))
+        Ok(Box::new(SqlOrderTx { tx, tenant }))
     }
 }
 
-impl SqlOrderTx {
-    /// The atomic conditional update: reserves `quantity` only if that much is available now.
-    async fn try_reserve(&self, sku: &Sku, quantity: i64) -> Result<bool, StoreError> {
-        let result = stock_level::Entity::update_many()
-            .col_expr(
-                stock_level::Column::Reserved,
-                Expr::col(stock_level::Column::Reserved).add(quantity),
-            )
-            .col_expr(
-                stock_level::Column::Version,
-                Expr::col(stock_level::Column::Version).add(1),
-            )
-            .filter(stock_level::Column::TenantId.eq(self.tenant.into_uuid()))
-            .filter(stock_level::Column::Sku.eq(sku.as_str()))
-            .filter(
-                Expr::expr(
-                    Expr::col(stock_level::Column::OnHand)
-                        .sub(Expr::col(stock_level::Column::Reserved)),
-                )
-                .gte(quantity),
-            )
-            .exec(&self.tx)
-            .await
-            .map_err(store_err)?;
-        Ok(result.rows_affected == 1)
+#[async_trait]
+impl StockLedger for SqlOrderTx {
+    async fn kit_components(
+        &mut self,
+        skus: &[Sku],
+    ) -> Result<HashMap<Sku, Vec<KitComponent>>, StoreError> {
+        stock_ledger::kit_components(&self.tx, self.tenant, skus).await
     }
 
-    async fn available(&self, sku: &Sku) -> Result<Option<i64>, StoreError> {
-        let level = stock_level::Entity::find_by_id((self.tenant.into_uuid(), sku.to_string()))
-            .one(&self.tx)
-            .await
-            .map_err(store_err)?;
-        Ok(level.map(|l| l.on_hand - l.reserved))
+    async fn lock_stock(&mut self, skus: &[Sku]) -> Result<Vec<LockedStock>, StoreError> {
+        stock_ledger::lock_stock(&self.tx, self.tenant, skus).await
     }
 
-    fn record(&mut self, change: &StockChange, kind: MovementKind, reserved_delta: i64) {
-        self.movements.push(movement_row(&StockMovement {
-            id: MovementId::new(),
-            tenant_id: self.tenant,
-            sku: change.sku.clone(),
-            kind,
-            on_hand_delta: 0,
-            reserved_delta,
-            reason: None,
-            reference: Some(change.reference.clone()),
-            actor: Some(change.actor.clone()),
-            occurred_at: change.at,
-        }));
+    async fn add_reservations(
+        &mut self,
+        reservations: &[Reservation],
+        meta: &MovementMeta,
+    ) -> Result<(), StoreError> {
+        stock_ledger::add_reservations(&self.tx, reservations, meta).await
+    }
+
+    async fn release_reservations(
+        &mut self,
+        meta: &MovementMeta,
+    ) -> Result<Vec<Reservation>, StoreError> {
+        stock_ledger::release_reservations(&self.tx, meta).await
+    }
+
+    async fn append_events(&mut self, events: &[EventEnvelope]) -> Result<(), StoreError> {
+        outbox::append(&self.tx, events).await
+    }
+}
+
+fn meta(tenant: TenantId, request: &StockRequest) -> MovementMeta {
+    MovementMeta {
+        tenant_id: tenant,
+        reference: request.reference.clone(),
+        actor: request.actor.clone(),
+        at: request.at,
+        correlation_id: request.correlation_id,
     }
 }
 
@@ -223,59 +205,78 @@ impl OrderTransaction for SqlOrderTx {
         one_order(&self.tx, query).await
     }
 
-    async fn reserve(&mut self, change: &StockChange) -> Result<Quantity, OrderError> {
-        let wanted = change.quantity.as_i64();
-        let mut got = 0;
-        if self.try_reserve(&change.sku, wanted).await? {
-            got = wanted;
-        } else {
-            for _ in 0..PARTIAL_RESERVE_ATTEMPTS {
-                let available = self
-                    .available(&change.sku)
-                    .await?
-                    .ok_or_else(|| OrderError::UnknownSku(change.sku.clone()))?;
-                if available <= 0 {
-                    break;
-                }
-                let take = available.min(wanted);
-                if self.try_reserve(&change.sku, take).await? {
-                    got = take;
-                    break;
-                }
+    async fn reserve_lines(&mut self, request: &StockRequest) -> Result<Vec<Quantity>, OrderError> {
+        let requests: Vec<LineRequest> = request
+            .lines
+            .iter()
+            .map(|(line_no, sku, quantity)| LineRequest {
+                line_no: *line_no,
+                sku: sku.clone(),
+                quantity: *quantity,
+            })
+            .collect();
+        let meta = meta(self.tenant, request);
+        match reservations::reserve(self, &requests, &meta, false).await {
+            Ok(plan) => Ok(plan.allocated),
+            Err(ReserveError::UnknownSkus(skus)) => Err(OrderError::UnknownSkus(skus)),
+            Err(ReserveError::Insufficient(_)) => {
+                Err(StoreError::new("unreachable: partial reservations allowed").into())
             }
+            Err(ReserveError::Store(e)) => Err(e.into()),
         }
-        if got > 0 {
-            self.record(change, MovementKind::Reservation, got);
-        }
-        Ok(Quantity::new(got).map_err(bad_row)?)
     }
 
-    async fn release(&mut self, change: &StockChange) -> Result<(), OrderError> {
-        let quantity = change.quantity.as_i64();
-        let result = stock_level::Entity::update_many()
-            .col_expr(
-                stock_level::Column::Reserved,
-                Expr::col(stock_level::Column::Reserved).sub(quantity),
-            )
-            .col_expr(
-                stock_level::Column::Version,
-                Expr::col(stock_level::Column::Version).add(1),
-            )
-            .filter(stock_level::Column::TenantId.eq(self.tenant.into_uuid()))
-            .filter(stock_level::Column::Sku.eq(change.sku.as_str()))
-            .filter(stock_level::Column::Reserved.gte(quantity))
-            .exec(&self.tx)
-            .await
-            .map_err(store_err)?;
-        if result.rows_affected != 1 {
-            return Err(StoreError::new(format!(
-                "release of {quantity} × {} exceeds what is reserved",
-                change.sku
-            ))
-            .into());
-        }
-        self.record(change, MovementKind::Release, -quantity);
+    async fn release_all(&mut self, request: &StockRequest) -> Result<(), OrderError> {
+        let meta = meta(self.tenant, request);
+        reservations::release(self, &meta).await?;
         Ok(())
+    }
+
+    async fn claim_hold(
+        &mut self,
+        id: HoldId,
+        request: &StockRequest,
+    ) -> Result<Vec<Quantity>, OrderError> {
+        let mut hold = lock_hold(&self.tx, self.tenant, id)
+            .await?
+            .ok_or(OrderError::HoldNotFound(id))?;
+        let lines: Vec<(Sku, Quantity)> = request
+            .lines
+            .iter()
+            .map(|(_, sku, quantity)| (sku.clone(), *quantity))
+            .collect();
+        let mapping = hold
+            .confirm(&request.reference, &lines, request.at)
+            .map_err(|e| OrderError::HoldUnusable(e.to_string()))?;
+        let renumber: Vec<(u32, u32)> = mapping
+            .iter()
+            .zip(&request.lines)
+            .map(|(held, (line_no, _, _))| (*held, *line_no))
+            .collect();
+        stock_ledger::transfer_allocations(
+            &self.tx,
+            self.tenant,
+            &hold.owner(),
+            &request.reference,
+            &renumber,
+        )
+        .await?;
+        save_hold(&self.tx, &hold).await?;
+        outbox::append(
+            &self.tx,
+            &[EventEnvelope::new(
+                "reservation.confirmed",
+                self.tenant,
+                request.at,
+                "reservation",
+                hold.id.into_uuid(),
+                request.at.timestamp_micros(),
+                serde_json::json!({ "reservation_id": hold.id, "order": request.reference }),
+                request.correlation_id,
+            )],
+        )
+        .await?;
+        Ok(lines.into_iter().map(|(_, q)| q).collect())
     }
 
     async fn insert_order(&mut self, o: &Order) -> Result<(), OrderError> {
@@ -362,17 +363,10 @@ impl OrderTransaction for SqlOrderTx {
     }
 
     async fn append_events(&mut self, events: &[EventEnvelope]) -> Result<(), StoreError> {
-        outbox::append(&self.tx, events).await
+        StockLedger::append_events(self, events).await
     }
 
-    async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
-        let movements = std::mem::take(&mut self.movements);
-        if !movements.is_empty() {
-            stock_movement::Entity::insert_many(movements)
-                .exec_without_returning(&self.tx)
-                .await
-                .map_err(store_err)?;
-        }
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         self.tx.commit().await.map_err(store_err)
     }
 }

@@ -5,21 +5,38 @@ use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, put, web};
-use inventory::StockLevel;
-use inventory::service::SetCountedQuantity;
+use inventory::service::{SetCountedQuantity, StockView};
+use inventory::{StockLevel, StockTotals};
 use kernel::{Quantity, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WarehouseStock {
+    pub warehouse: String,
+    pub on_hand: u32,
+    pub reserved: u32,
+    pub available: u32,
+    /// On its way here (a transfer in transit).
+    pub incoming: u32,
+    /// Send as `If-Match` with `"warehouse"` to change this warehouse's figure safely.
+    pub version: i64,
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StockResponse {
     pub sku: String,
     pub on_hand: u32,
     pub reserved: u32,
-    /// `on_hand - reserved`: what new orders can still get.
+    /// `on_hand - reserved`: what new orders can still get. For a kit: whole kits its
+    /// components make.
     pub available: u32,
-    /// Send as `If-Match` to change this stock only if nobody else did meanwhile.
-    pub version: i64,
+    pub incoming: u32,
+    pub is_kit: bool,
+    /// Version of the default warehouse's figure (what `PUT .../quantity` without a
+    /// `warehouse` changes); absent in lists and for kits.
+    pub version: Option<i64>,
+    pub by_warehouse: Vec<WarehouseStock>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -35,25 +52,55 @@ pub struct SetQuantityRequest {
     pub on_hand: i64,
     /// Why it changes, e.g. "cycle count" or "initial stock". Kept in the ledger.
     pub reason: String,
+    /// Warehouse code; the default warehouse when absent.
+    pub warehouse: Option<String>,
 }
 
-impl From<StockLevel> for StockResponse {
-    fn from(l: StockLevel) -> Self {
+impl From<StockTotals> for StockResponse {
+    fn from(t: StockTotals) -> Self {
         Self {
-            available: l.available().get(),
-            sku: l.sku.to_string(),
-            on_hand: l.on_hand.get(),
-            reserved: l.reserved.get(),
-            version: l.version,
+            available: t.available().get(),
+            sku: t.sku.to_string(),
+            on_hand: t.on_hand.get(),
+            reserved: t.reserved.get(),
+            incoming: t.incoming.get(),
+            is_kit: false,
+            version: None,
+            by_warehouse: Vec::new(),
         }
     }
 }
 
-fn with_etag(level: StockLevel) -> HttpResponse {
-    let etag = format!("\"{}\"", level.version);
-    HttpResponse::Ok()
-        .insert_header((header::ETAG, etag))
-        .json(StockResponse::from(level))
+fn level_json(code: String, l: &StockLevel) -> WarehouseStock {
+    WarehouseStock {
+        warehouse: code,
+        on_hand: l.on_hand.get(),
+        reserved: l.reserved.get(),
+        available: l.available().get(),
+        incoming: l.incoming.get(),
+        version: l.version,
+    }
+}
+
+fn view_response(view: StockView) -> HttpResponse {
+    let default_version = view
+        .by_warehouse
+        .iter()
+        .find(|(w, _)| w.is_default)
+        .map(|(_, l)| l.version);
+    let mut body = StockResponse::from(view.totals);
+    body.is_kit = view.is_kit;
+    body.version = default_version;
+    body.by_warehouse = view
+        .by_warehouse
+        .iter()
+        .map(|(w, l)| level_json(w.code.clone(), l))
+        .collect();
+    let mut response = HttpResponse::Ok();
+    if let Some(v) = default_version {
+        response.insert_header((header::ETAG, format!("\"{v}\"")));
+    }
+    response.json(body)
 }
 
 /// `If-Match: "7"` (or `7`, or `W/"7"`) → Some(7); `*` or absent → None.
@@ -85,7 +132,7 @@ pub async fn list(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = sku_page(&query)?;
-    let page = state.inventory.stock_levels(&ctx, page).await?;
+    let page = state.inventory.stock_totals(&ctx, page).await?;
     Ok(HttpResponse::Ok().json(StockPage {
         next_cursor: page.next_cursor.map(|s| encode_cursor(s.as_str())),
         items: page.items.into_iter().map(Into::into).collect(),
@@ -109,7 +156,7 @@ pub async fn get(
     sku: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let sku = path_sku(&sku)?;
-    Ok(with_etag(state.inventory.stock_level(&ctx, &sku).await?))
+    Ok(view_response(state.inventory.stock_view(&ctx, &sku).await?))
 }
 
 /// Sets the counted quantity on hand. Written as an adjustment movement in the ledger, never
@@ -144,12 +191,78 @@ pub async fn set_quantity(
         .set_counted_quantity(
             &ctx,
             SetCountedQuantity {
-                sku,
+                sku: sku.clone(),
+                warehouse: body.warehouse,
                 on_hand,
                 reason: body.reason,
                 expected_version,
             },
         )
         .await?;
-    Ok(with_etag(level))
+    let _ = level;
+    Ok(view_response(state.inventory.stock_view(&ctx, &sku).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MovementResponse {
+    pub id: uuid::Uuid,
+    /// receipt, adjustment, reservation, release, pick, ship, return, transfer or count.
+    pub kind: String,
+    pub warehouse_id: uuid::Uuid,
+    pub on_hand_delta: i64,
+    pub reserved_delta: i64,
+    pub incoming_delta: i64,
+    pub reason: Option<String>,
+    pub reference: Option<String>,
+    pub actor: Option<String>,
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MovementPage {
+    pub items: Vec<MovementResponse>,
+    pub next_cursor: Option<String>,
+}
+
+/// A SKU's ledger, newest first: every change to its stock, with who, why and what for.
+#[utoipa::path(
+    tag = "inventory",
+    params(("sku" = String, Path), PageQuery),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, body = MovementPage),
+        (status = 404, body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[get("/inventory/{sku}/movements")]
+pub async fn movements(
+    state: web::Data<AppState>,
+    Caller(ctx): Caller,
+    sku: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let sku = path_sku(&sku)?;
+    let page = super::page_request(query.limit, query.cursor.as_deref(), |raw| {
+        raw.parse::<kernel::MovementId>().ok()
+    })?;
+    let page = state.inventory.movements(&ctx, &sku, page).await?;
+    Ok(HttpResponse::Ok().json(MovementPage {
+        next_cursor: page.next_cursor.map(|id| encode_cursor(&id.to_string())),
+        items: page
+            .items
+            .into_iter()
+            .map(|m| MovementResponse {
+                id: m.id.into_uuid(),
+                kind: m.kind.as_str().to_owned(),
+                warehouse_id: m.warehouse_id.into_uuid(),
+                on_hand_delta: m.on_hand_delta,
+                reserved_delta: m.reserved_delta,
+                incoming_delta: m.incoming_delta,
+                reason: m.reason,
+                reference: m.reference,
+                actor: m.actor,
+                occurred_at: m.occurred_at,
+            })
+            .collect(),
+    }))
 }

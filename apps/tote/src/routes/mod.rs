@@ -7,6 +7,7 @@ pub mod inventory;
 pub mod orders;
 pub mod products;
 pub mod signup;
+pub mod warehouses;
 pub mod webhooks;
 
 use crate::error::ApiError;
@@ -28,6 +29,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(inventory::list)
             .service(inventory::get)
             .service(inventory::set_quantity)
+            .service(inventory::movements)
+            .service(warehouses::create)
+            .service(warehouses::list)
+            .service(warehouses::create_hold)
+            .service(warehouses::get_hold)
+            .service(warehouses::release_hold)
             .service(orders::create)
             .service(orders::list)
             .service(orders::get)

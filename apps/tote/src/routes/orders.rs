@@ -52,6 +52,9 @@ pub struct CreateOrderRequest {
     pub ship_to: AddressDto,
     /// 1 to 500 lines, all in one currency.
     pub lines: Vec<OrderLineRequest>,
+    /// A checkout hold (`POST /api/v1/reservations`) whose stock this order takes over; the
+    /// lines must be exactly the hold's.
+    pub reservation_id: Option<uuid::Uuid>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -144,6 +147,7 @@ impl From<Address> for AddressDto {
 impl From<CreateOrderRequest> for NewOrder {
     fn from(r: CreateOrderRequest) -> Self {
         NewOrder {
+            hold_id: r.reservation_id.map(kernel::HoldId::from_uuid),
             channel: r.channel,
             external_id: r.external_id,
             allow_backorder: r.allow_backorder.unwrap_or(true),

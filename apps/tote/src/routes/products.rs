@@ -33,6 +33,20 @@ pub struct CreateProductRequest {
     pub hs_code: Option<String>,
     /// ISO 3166-1 alpha-2, e.g. `US`.
     pub country_of_origin: Option<String>,
+    /// Makes this a kit (bundle): no stock of its own, made of these components.
+    #[serde(default)]
+    pub components: Vec<ComponentDto>,
+    /// `inventory.low_stock` is raised when total available falls to this or below.
+    pub low_stock_threshold: Option<i64>,
+    /// Supplier lead time in days, for reorder points.
+    pub lead_time_days: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentDto {
+    pub sku: String,
+    pub quantity: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -46,6 +60,13 @@ pub struct ProductResponse {
     pub unit_cost: Option<MoneyDto>,
     pub hs_code: Option<String>,
     pub country_of_origin: Option<String>,
+    /// False once archived: kept in history, no longer orderable.
+    pub active: bool,
+    pub components: Vec<ComponentDto>,
+    pub low_stock_threshold: Option<i64>,
+    pub lead_time_days: Option<i64>,
+    /// Weighted average cost of stock on hand, moved by receipts.
+    pub average_cost: Option<MoneyDto>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
 }
@@ -73,6 +94,18 @@ impl From<Product> for ProductResponse {
             unit_cost: p.unit_cost.map(Into::into),
             hs_code: p.hs_code,
             country_of_origin: p.country_of_origin,
+            active: p.active,
+            components: p
+                .components
+                .iter()
+                .map(|c| ComponentDto {
+                    sku: c.sku.to_string(),
+                    quantity: c.quantity.as_i64(),
+                })
+                .collect(),
+            low_stock_threshold: p.low_stock_threshold,
+            lead_time_days: p.lead_time_days,
+            average_cost: p.average_cost.map(Into::into),
             version: p.version,
             created_at: p.created_at,
         }
@@ -90,6 +123,13 @@ impl From<CreateProductRequest> for NewProduct {
             unit_cost: r.unit_cost.map(|m| (m.amount_minor, m.currency)),
             hs_code: r.hs_code,
             country_of_origin: r.country_of_origin,
+            components: r
+                .components
+                .into_iter()
+                .map(|c| (c.sku, c.quantity))
+                .collect(),
+            low_stock_threshold: r.low_stock_threshold,
+            lead_time_days: r.lead_time_days,
         }
     }
 }
@@ -128,10 +168,21 @@ pub async fn create(
         .json(ProductResponse::from(product)))
 }
 
-/// Your products, by SKU.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ProductQuery {
+    /// 1 to 200; default 50.
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    /// A SKU or barcode (exact), or part of the name (any case).
+    pub search: Option<String>,
+    /// Include archived products (default false).
+    pub include_archived: Option<bool>,
+}
+
+/// Your products, by SKU; `search` finds by SKU, barcode or name.
 #[utoipa::path(
     tag = "catalogue",
-    params(PageQuery),
+    params(ProductQuery),
     security(("api_key" = [])),
     responses((status = 200, body = ProductPage))
 )]
@@ -139,10 +190,17 @@ pub async fn create(
 pub async fn list(
     state: web::Data<AppState>,
     Caller(ctx): Caller,
-    query: web::Query<PageQuery>,
+    query: web::Query<ProductQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = sku_page(&query)?;
-    let page = state.inventory.products(&ctx, page).await?;
+    let page = sku_page(&PageQuery {
+        limit: query.limit,
+        cursor: query.cursor.clone(),
+    })?;
+    let filter = inventory::ports::ProductFilter {
+        search: query.search.clone(),
+        include_archived: query.include_archived.unwrap_or(false),
+    };
+    let page = state.inventory.products(&ctx, &filter, page).await?;
     Ok(HttpResponse::Ok().json(ProductPage {
         next_cursor: page.next_cursor.map(|s| encode_cursor(s.as_str())),
         items: page.items.into_iter().map(Into::into).collect(),

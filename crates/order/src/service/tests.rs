@@ -2,7 +2,7 @@ use super::*;
 use crate::OrderStatus;
 use crate::model::tests::{line, new_order, now};
 use crate::ports::{MockOrderQueries, MockOrderTransaction, MockOrderUnitOfWork};
-use kernel::{FixedClock, TenantId};
+use kernel::{FixedClock, Quantity, Sku, TenantId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -36,11 +36,21 @@ fn tx_with_stock(available: &[(&str, i64)], log: Arc<Mutex<Vec<String>>>) -> Moc
     let mut tx = MockOrderTransaction::new();
     tx.expect_find_idempotency().returning(|_| Ok(None));
     tx.expect_find_by_external_id().returning(|_, _| Ok(None));
-    tx.expect_reserve().returning(move |change| {
-        log.lock().unwrap().push(change.sku.to_string());
-        match stock.get(change.sku.as_str()) {
-            Some(n) => Ok(change.quantity.min(q(*n))),
-            None => Err(OrderError::UnknownSku(change.sku.clone())),
+    tx.expect_reserve_lines().returning(move |request| {
+        let mut unknown = Vec::new();
+        let mut got = Vec::new();
+        for (_, sku, quantity) in &request.lines {
+            log.lock().unwrap().push(sku.to_string());
+            match stock.get(sku.as_str()) {
+                Some(n) => got.push((*quantity).min(q(*n))),
+                None if unknown.contains(sku) => {}
+                None => unknown.push(sku.clone()),
+            }
+        }
+        if unknown.is_empty() {
+            Ok(got)
+        } else {
+            Err(OrderError::UnknownSkus(unknown))
         }
     });
     tx
@@ -76,7 +86,7 @@ async fn an_order_with_stock_for_every_line_is_allocated_and_written_in_one_comm
 }
 
 #[tokio::test]
-async fn lines_are_reserved_in_sku_order_to_avoid_deadlocks() {
+async fn every_line_is_asked_for_in_one_request_in_line_order() {
     let log = Arc::new(Mutex::new(Vec::new()));
     let mut tx = tx_with_stock(&[("A", 5), ("B", 5), ("C", 5)], log.clone());
     expect_writes(&mut tx);
@@ -88,7 +98,7 @@ async fn lines_are_reserved_in_sku_order_to_avoid_deadlocks() {
         )
         .await
         .unwrap();
-    assert_eq!(*log.lock().unwrap(), vec!["A", "B", "C"]);
+    assert_eq!(*log.lock().unwrap(), vec!["C", "A", "B"]);
 }
 
 #[tokio::test]
@@ -161,7 +171,7 @@ async fn the_same_channel_order_sent_twice_returns_the_first_without_reserving()
     tx.expect_find_by_external_id()
         .withf(|channel, ext| channel == "shopify" && ext == "#1001")
         .returning(move |_, _| Ok(Some(first.clone())));
-    tx.expect_reserve().never();
+    tx.expect_reserve_lines().never();
     expect_no_writes(&mut tx);
     let draft = NewOrder {
         channel: Some("Shopify".into()),
@@ -221,7 +231,7 @@ async fn a_repeated_idempotency_key_with_the_same_body_replays_the_first_order()
             order_id: first_id,
         }))
     });
-    tx.expect_reserve().never();
+    tx.expect_reserve_lines().never();
     expect_no_writes(&mut tx);
     let mut queries = MockOrderQueries::new();
     queries
@@ -283,8 +293,8 @@ async fn cancelling_releases_what_was_reserved_and_writes_the_event() {
     let mut tx = MockOrderTransaction::new();
     tx.expect_lock_order()
         .returning(move |_| Ok(Some(order.clone())));
-    tx.expect_release()
-        .withf(|c| c.sku.as_str() == "A" && c.quantity == q(2) && c.reference.starts_with("order:"))
+    tx.expect_release_all()
+        .withf(move |r| r.reference == format!("order:{id}"))
         .times(1)
         .returning(|_| Ok(()));
     tx.expect_update_order()
@@ -307,7 +317,7 @@ async fn cancelling_releases_what_was_reserved_and_writes_the_event() {
 async fn cancelling_an_order_that_is_not_found_changes_nothing() {
     let mut tx = MockOrderTransaction::new();
     tx.expect_lock_order().returning(|_| Ok(None));
-    tx.expect_release().never();
+    tx.expect_release_all().never();
     tx.expect_commit().never();
     let err = service(uow_with(tx), MockOrderQueries::new())
         .cancel(&ctx(), OrderId::new(), None)

@@ -1,0 +1,298 @@
+//! The inventory unit of work: one database transaction confined to one tenant.
+
+use crate::entities::{product, reservation_hold, stock_level, stock_movement, stock_transfer};
+use crate::inventory::{movement_row, to_level, with_components};
+use crate::stock::{hold_row, to_hold, to_transfer, transfer_row};
+use crate::{SqlStore, outbox, stock_ledger, store_err};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use inventory::allocation::{LockedStock, Reservation};
+use inventory::hold::{Hold, HoldStatus};
+use inventory::kit::KitComponent;
+use inventory::ports::{InventoryTransaction, InventoryUnitOfWork};
+use inventory::reservations::{MovementMeta, StockLedger};
+use inventory::transfer::Transfer;
+use inventory::{Product, StockDelta, StockLevel, StockMovement};
+use kernel::{EventEnvelope, HoldId, Money, Sku, StoreError, TenantId, TransferId, WarehouseId};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use std::collections::HashMap;
+
+pub struct SqlInventoryTx {
+    tx: DatabaseTransaction,
+    tenant: TenantId,
+}
+
+#[async_trait]
+impl InventoryUnitOfWork for SqlStore {
+    async fn begin(&self, tenant: TenantId) -> Result<Box<dyn InventoryTransaction>, StoreError> {
+        let tx = self.db.begin().await.map_err(store_err)?;
+        Ok(Box::new(SqlInventoryTx { tx, tenant }))
+    }
+
+    async fn claim_expired_holds(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(TenantId, HoldId)>, StoreError> {
+        // Only ids: each hold is then re-locked and re-checked in its own transaction, so two
+        // workers that both see a hold release it once (the second finds it expired already).
+        let mut query = reservation_hold::Entity::find()
+            .select_only()
+            .column(reservation_hold::Column::TenantId)
+            .column(reservation_hold::Column::Id)
+            .filter(reservation_hold::Column::Status.eq(HoldStatus::Active.as_str()))
+            .filter(reservation_hold::Column::ExpiresAt.lte(now))
+            .order_by_asc(reservation_hold::Column::ExpiresAt)
+            .limit(u64::from(limit));
+        if self.db.get_database_backend() == DatabaseBackend::Postgres {
+            query = query.lock_with_behavior(
+                sea_orm::sea_query::LockType::Update,
+                sea_orm::sea_query::LockBehavior::SkipLocked,
+            );
+        }
+        let rows: Vec<(uuid::Uuid, uuid::Uuid)> =
+            query.into_tuple().all(&self.db).await.map_err(store_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|(t, h)| (TenantId::from_uuid(t), HoldId::from_uuid(h)))
+            .collect())
+    }
+}
+
+#[async_trait]
+impl StockLedger for SqlInventoryTx {
+    async fn kit_components(
+        &mut self,
+        skus: &[Sku],
+    ) -> Result<HashMap<Sku, Vec<KitComponent>>, StoreError> {
+        stock_ledger::kit_components(&self.tx, self.tenant, skus).await
+    }
+
+    async fn lock_stock(&mut self, skus: &[Sku]) -> Result<Vec<LockedStock>, StoreError> {
+        stock_ledger::lock_stock(&self.tx, self.tenant, skus).await
+    }
+
+    async fn add_reservations(
+        &mut self,
+        reservations: &[Reservation],
+        meta: &MovementMeta,
+    ) -> Result<(), StoreError> {
+        stock_ledger::add_reservations(&self.tx, reservations, meta).await
+    }
+
+    async fn release_reservations(
+        &mut self,
+        meta: &MovementMeta,
+    ) -> Result<Vec<Reservation>, StoreError> {
+        stock_ledger::release_reservations(&self.tx, meta).await
+    }
+
+    async fn append_events(&mut self, events: &[EventEnvelope]) -> Result<(), StoreError> {
+        outbox::append(&self.tx, events).await
+    }
+}
+
+#[async_trait]
+impl InventoryTransaction for SqlInventoryTx {
+    async fn lock_level(
+        &mut self,
+        warehouse: WarehouseId,
+        sku: &Sku,
+    ) -> Result<Option<StockLevel>, StoreError> {
+        // FOR UPDATE on PostgreSQL; SQLite ignores it, and its single writer needs no lock.
+        stock_level::Entity::find_by_id((
+            self.tenant.into_uuid(),
+            sku.to_string(),
+            warehouse.into_uuid(),
+        ))
+        .lock_exclusive()
+        .one(&self.tx)
+        .await
+        .map_err(store_err)?
+        .map(to_level)
+        .transpose()
+    }
+
+    async fn save_level(&mut self, level: &StockLevel) -> Result<(), StoreError> {
+        stock_level::Entity::insert(stock_level::ActiveModel {
+            tenant_id: Set(self.tenant.into_uuid()),
+            sku: Set(level.sku.to_string()),
+            warehouse_id: Set(level.warehouse_id.into_uuid()),
+            on_hand: Set(level.on_hand.as_i64()),
+            reserved: Set(level.reserved.as_i64()),
+            incoming: Set(level.incoming.as_i64()),
+            version: Set(level.version),
+            updated_at: Set(Utc::now()),
+        })
+        .on_conflict(
+            OnConflict::columns([
+                stock_level::Column::TenantId,
+                stock_level::Column::Sku,
+                stock_level::Column::WarehouseId,
+            ])
+            .update_columns([
+                stock_level::Column::OnHand,
+                stock_level::Column::Reserved,
+                stock_level::Column::Incoming,
+                stock_level::Column::Version,
+                stock_level::Column::UpdatedAt,
+            ])
+            .to_owned(),
+        )
+        .exec_without_returning(&self.tx)
+        .await
+        .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn record_movement(&mut self, movement: &StockMovement) -> Result<(), StoreError> {
+        stock_movement::Entity::insert(movement_row(movement))
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn lock_product(&mut self, sku: &Sku) -> Result<Option<Product>, StoreError> {
+        let row = product::Entity::find()
+            .filter(product::Column::TenantId.eq(self.tenant.into_uuid()))
+            .filter(product::Column::Sku.eq(sku.as_str()))
+            .lock_exclusive()
+            .one(&self.tx)
+            .await
+            .map_err(store_err)?;
+        Ok(
+            with_components(&self.tx, self.tenant, row.into_iter().collect())
+                .await?
+                .pop(),
+        )
+    }
+
+    async fn save_average_cost(&mut self, sku: &Sku, cost: Money) -> Result<(), StoreError> {
+        product::Entity::update_many()
+            .col_expr(product::Column::AverageCostMinor, cost.amount_minor.into())
+            .col_expr(
+                product::Column::AverageCostCurrency,
+                cost.currency.to_string().into(),
+            )
+            .filter(product::Column::TenantId.eq(self.tenant.into_uuid()))
+            .filter(product::Column::Sku.eq(sku.as_str()))
+            .exec(&self.tx)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn insert_hold(&mut self, hold: &Hold) -> Result<(), StoreError> {
+        reservation_hold::Entity::insert(hold_row(hold)?)
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn lock_hold(&mut self, id: HoldId) -> Result<Option<Hold>, StoreError> {
+        lock_hold(&self.tx, self.tenant, id).await
+    }
+
+    async fn save_hold(&mut self, hold: &Hold) -> Result<(), StoreError> {
+        save_hold(&self.tx, hold).await
+    }
+
+    async fn insert_transfer(&mut self, transfer: &Transfer) -> Result<(), StoreError> {
+        stock_transfer::Entity::insert(transfer_row(transfer)?)
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn lock_transfer(&mut self, id: TransferId) -> Result<Option<Transfer>, StoreError> {
+        stock_transfer::Entity::find_by_id(id.into_uuid())
+            .filter(stock_transfer::Column::TenantId.eq(self.tenant.into_uuid()))
+            .lock_exclusive()
+            .one(&self.tx)
+            .await
+            .map_err(store_err)?
+            .map(to_transfer)
+            .transpose()
+    }
+
+    async fn save_transfer(&mut self, transfer: &Transfer) -> Result<(), StoreError> {
+        stock_transfer::Entity::update(transfer_row(transfer)?)
+            .exec(&self.tx)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn overwrite_level(
+        &mut self,
+        warehouse: WarehouseId,
+        sku: &Sku,
+        sums: StockDelta,
+    ) -> Result<(), StoreError> {
+        let current = self.lock_level(warehouse, sku).await?;
+        let version = current.map_or(1, |l| l.version + 1);
+        stock_level::Entity::insert(stock_level::ActiveModel {
+            tenant_id: Set(self.tenant.into_uuid()),
+            sku: Set(sku.to_string()),
+            warehouse_id: Set(warehouse.into_uuid()),
+            on_hand: Set(sums.on_hand),
+            reserved: Set(sums.reserved),
+            incoming: Set(sums.incoming),
+            version: Set(version),
+            updated_at: Set(Utc::now()),
+        })
+        .on_conflict(
+            OnConflict::columns([
+                stock_level::Column::TenantId,
+                stock_level::Column::Sku,
+                stock_level::Column::WarehouseId,
+            ])
+            .update_columns([
+                stock_level::Column::OnHand,
+                stock_level::Column::Reserved,
+                stock_level::Column::Incoming,
+                stock_level::Column::Version,
+                stock_level::Column::UpdatedAt,
+            ])
+            .to_owned(),
+        )
+        .exec_without_returning(&self.tx)
+        .await
+        .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.commit().await.map_err(store_err)
+    }
+}
+
+pub(crate) async fn lock_hold(
+    tx: &DatabaseTransaction,
+    tenant: TenantId,
+    id: HoldId,
+) -> Result<Option<Hold>, StoreError> {
+    reservation_hold::Entity::find_by_id(id.into_uuid())
+        .filter(reservation_hold::Column::TenantId.eq(tenant.into_uuid()))
+        .lock_exclusive()
+        .one(tx)
+        .await
+        .map_err(store_err)?
+        .map(to_hold)
+        .transpose()
+}
+
+pub(crate) async fn save_hold(tx: &DatabaseTransaction, hold: &Hold) -> Result<(), StoreError> {
+    reservation_hold::Entity::update(hold_row(hold)?)
+        .exec(tx)
+        .await
+        .map_err(store_err)?;
+    Ok(())
+}

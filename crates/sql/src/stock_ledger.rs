@@ -1,0 +1,289 @@
+//! Stock reservations inside any open transaction (an order's, a hold's): the SQL half of
+//! `inventory::reservations::StockLedger`, shared by the order and inventory units of work.
+
+use crate::entities::{kit_component, stock_allocation, stock_level, stock_movement};
+use crate::inventory::movement_row;
+use crate::store_err;
+use inventory::allocation::{LockedStock, Reservation};
+use inventory::kit::KitComponent;
+use inventory::reservations::MovementMeta;
+use inventory::{MovementKind, StockMovement};
+use kernel::{MovementId, Quantity, Sku, StoreError, TenantId, WarehouseId};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction,
+    EntityTrait, QueryFilter, QueryOrder, Statement, Value,
+};
+use std::collections::HashMap;
+
+fn bad(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::from_source(e)
+}
+
+pub(crate) async fn kit_components(
+    tx: &DatabaseTransaction,
+    tenant: TenantId,
+    skus: &[Sku],
+) -> Result<HashMap<Sku, Vec<KitComponent>>, StoreError> {
+    let rows = kit_component::Entity::find()
+        .filter(kit_component::Column::TenantId.eq(tenant.into_uuid()))
+        .filter(kit_component::Column::KitSku.is_in(skus.iter().map(Sku::as_str)))
+        .order_by_asc(kit_component::Column::KitSku)
+        .order_by_asc(kit_component::Column::ComponentSku)
+        .all(tx)
+        .await
+        .map_err(store_err)?;
+    let mut kits: HashMap<Sku, Vec<KitComponent>> = HashMap::new();
+    for r in rows {
+        kits.entry(Sku::parse(&r.kit_sku).map_err(bad)?)
+            .or_default()
+            .push(KitComponent {
+                sku: Sku::parse(&r.component_sku).map_err(bad)?,
+                quantity: Quantity::new(r.quantity).map_err(bad)?,
+            });
+    }
+    Ok(kits)
+}
+
+/// Locks the rows of `skus` in every warehouse, in (SKU, warehouse) order — the one order
+/// every writer takes them in, so two transactions never wait on each other in a cycle.
+pub(crate) async fn lock_stock(
+    tx: &DatabaseTransaction,
+    tenant: TenantId,
+    skus: &[Sku],
+) -> Result<Vec<LockedStock>, StoreError> {
+    if skus.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = tx.get_database_backend();
+    let placeholder = |i: usize| match backend {
+        DatabaseBackend::Postgres => format!("${i}"),
+        _ => "?".to_owned(),
+    };
+    let list: Vec<String> = (0..skus.len()).map(|i| placeholder(i + 2)).collect();
+    let lock = match backend {
+        DatabaseBackend::Postgres => " FOR UPDATE OF s",
+        // SQLite has one writer at a time: the transaction itself is the lock.
+        _ => "",
+    };
+    let sql = format!(
+        "SELECT s.sku, s.warehouse_id, s.on_hand, s.reserved, w.priority, p.low_stock_threshold \
+         FROM stock_levels s \
+         JOIN warehouses w ON w.id = s.warehouse_id \
+         JOIN products p ON p.tenant_id = s.tenant_id AND p.sku = s.sku \
+         WHERE s.tenant_id = {} AND s.sku IN ({}) AND p.active \
+         ORDER BY s.sku, s.warehouse_id{lock}",
+        placeholder(1),
+        list.join(", ")
+    );
+    let mut values: Vec<Value> = vec![tenant.into_uuid().into()];
+    values.extend(skus.iter().map(|s| Value::from(s.as_str().to_owned())));
+    let rows = tx
+        .query_all(Statement::from_sql_and_values(backend, sql, values))
+        .await
+        .map_err(store_err)?;
+    rows.into_iter()
+        .map(|r| {
+            let get = |e| store_err(e);
+            Ok(LockedStock {
+                sku: Sku::parse(&r.try_get::<String>("", "sku").map_err(get)?).map_err(bad)?,
+                warehouse_id: WarehouseId::from_uuid(
+                    r.try_get::<uuid::Uuid>("", "warehouse_id").map_err(get)?,
+                ),
+                on_hand: r.try_get("", "on_hand").map_err(get)?,
+                reserved: r.try_get("", "reserved").map_err(get)?,
+                priority: r.try_get("", "priority").map_err(get)?,
+                low_stock_threshold: r.try_get("", "low_stock_threshold").map_err(get)?,
+            })
+        })
+        .collect()
+}
+
+fn movement(
+    meta: &MovementMeta,
+    r: &Reservation,
+    kind: MovementKind,
+    sign: i64,
+) -> stock_movement::ActiveModel {
+    movement_row(&StockMovement {
+        id: MovementId::new(),
+        tenant_id: meta.tenant_id,
+        warehouse_id: r.warehouse_id,
+        sku: r.sku.clone(),
+        kind,
+        on_hand_delta: 0,
+        reserved_delta: sign * r.quantity.as_i64(),
+        incoming_delta: 0,
+        reason: None,
+        reference: Some(meta.reference.clone()),
+        actor: Some(meta.actor.clone()),
+        occurred_at: meta.at,
+    })
+}
+
+async fn move_reserved(
+    tx: &DatabaseTransaction,
+    tenant: TenantId,
+    r: &Reservation,
+    delta: i64,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StoreError> {
+    let mut update = stock_level::Entity::update_many()
+        .col_expr(
+            stock_level::Column::Reserved,
+            Expr::col(stock_level::Column::Reserved).add(delta),
+        )
+        .col_expr(
+            stock_level::Column::Version,
+            Expr::col(stock_level::Column::Version).add(1),
+        )
+        .col_expr(stock_level::Column::UpdatedAt, at.into())
+        .filter(stock_level::Column::TenantId.eq(tenant.into_uuid()))
+        .filter(stock_level::Column::Sku.eq(r.sku.as_str()))
+        .filter(stock_level::Column::WarehouseId.eq(r.warehouse_id.into_uuid()));
+    // Belt and braces under the row lock: never more reserved than on hand, never below zero.
+    update = if delta > 0 {
+        update.filter(
+            Expr::expr(
+                Expr::col(stock_level::Column::OnHand)
+                    .sub(Expr::col(stock_level::Column::Reserved)),
+            )
+            .gte(delta),
+        )
+    } else {
+        update.filter(stock_level::Column::Reserved.gte(-delta))
+    };
+    let result = update.exec(tx).await.map_err(store_err)?;
+    if result.rows_affected != 1 {
+        return Err(StoreError::new(format!(
+            "stock of {} moved under a lock: cannot change reserved by {delta}",
+            r.sku
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) async fn add_reservations(
+    tx: &DatabaseTransaction,
+    reservations: &[Reservation],
+    meta: &MovementMeta,
+) -> Result<(), StoreError> {
+    if reservations.is_empty() {
+        return Ok(());
+    }
+    for r in reservations {
+        move_reserved(tx, meta.tenant_id, r, r.quantity.as_i64(), meta.at).await?;
+    }
+    stock_allocation::Entity::insert_many(reservations.iter().map(|r| {
+        stock_allocation::ActiveModel {
+            tenant_id: Set(meta.tenant_id.into_uuid()),
+            owner: Set(meta.reference.clone()),
+            line_no: Set(r.line_no as i32),
+            sku: Set(r.sku.to_string()),
+            warehouse_id: Set(r.warehouse_id.into_uuid()),
+            quantity: Set(r.quantity.as_i64()),
+        }
+    }))
+    .on_conflict(
+        OnConflict::columns([
+            stock_allocation::Column::TenantId,
+            stock_allocation::Column::Owner,
+            stock_allocation::Column::LineNo,
+            stock_allocation::Column::Sku,
+            stock_allocation::Column::WarehouseId,
+        ])
+        .value(
+            stock_allocation::Column::Quantity,
+            Expr::col((stock_allocation::Entity, stock_allocation::Column::Quantity))
+                .add(Expr::cust("excluded.quantity")),
+        )
+        .to_owned(),
+    )
+    .exec_without_returning(tx)
+    .await
+    .map_err(store_err)?;
+    stock_movement::Entity::insert_many(
+        reservations
+            .iter()
+            .map(|r| movement(meta, r, MovementKind::Reservation, 1)),
+    )
+    .exec_without_returning(tx)
+    .await
+    .map_err(store_err)?;
+    Ok(())
+}
+
+/// What `owner` holds, in lock order.
+pub(crate) async fn allocations_of(
+    tx: &DatabaseTransaction,
+    tenant: TenantId,
+    owner: &str,
+) -> Result<Vec<Reservation>, StoreError> {
+    let rows = stock_allocation::Entity::find()
+        .filter(stock_allocation::Column::TenantId.eq(tenant.into_uuid()))
+        .filter(stock_allocation::Column::Owner.eq(owner))
+        .order_by_asc(stock_allocation::Column::Sku)
+        .order_by_asc(stock_allocation::Column::WarehouseId)
+        .all(tx)
+        .await
+        .map_err(store_err)?;
+    rows.into_iter()
+        .map(|a| {
+            Ok(Reservation {
+                line_no: a.line_no as u32,
+                warehouse_id: WarehouseId::from_uuid(a.warehouse_id),
+                sku: Sku::parse(&a.sku).map_err(bad)?,
+                quantity: Quantity::new(a.quantity).map_err(bad)?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn release_reservations(
+    tx: &DatabaseTransaction,
+    meta: &MovementMeta,
+) -> Result<Vec<Reservation>, StoreError> {
+    let held = allocations_of(tx, meta.tenant_id, &meta.reference).await?;
+    if held.is_empty() {
+        return Ok(held);
+    }
+    for r in &held {
+        move_reserved(tx, meta.tenant_id, r, -r.quantity.as_i64(), meta.at).await?;
+    }
+    stock_allocation::Entity::delete_many()
+        .filter(stock_allocation::Column::TenantId.eq(meta.tenant_id.into_uuid()))
+        .filter(stock_allocation::Column::Owner.eq(meta.reference.as_str()))
+        .exec(tx)
+        .await
+        .map_err(store_err)?;
+    stock_movement::Entity::insert_many(
+        held.iter()
+            .map(|r| movement(meta, r, MovementKind::Release, -1)),
+    )
+    .exec_without_returning(tx)
+    .await
+    .map_err(store_err)?;
+    Ok(held)
+}
+
+/// Hands what `from` holds to `to`, renumbering lines (`(old line, new line)`).
+pub(crate) async fn transfer_allocations(
+    tx: &DatabaseTransaction,
+    tenant: TenantId,
+    from: &str,
+    to: &str,
+    lines: &[(u32, u32)],
+) -> Result<(), StoreError> {
+    for (old, new) in lines {
+        stock_allocation::Entity::update_many()
+            .col_expr(stock_allocation::Column::Owner, to.into())
+            .col_expr(stock_allocation::Column::LineNo, (*new as i32).into())
+            .filter(stock_allocation::Column::TenantId.eq(tenant.into_uuid()))
+            .filter(stock_allocation::Column::Owner.eq(from))
+            .filter(stock_allocation::Column::LineNo.eq(*old as i32))
+            .exec(tx)
+            .await
+            .map_err(store_err)?;
+    }
+    Ok(())
+}
