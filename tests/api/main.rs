@@ -3,6 +3,7 @@
 mod admin;
 mod bad_input;
 mod events;
+mod inventory;
 mod orders;
 mod tenancy;
 mod walkthrough;

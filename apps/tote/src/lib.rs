@@ -8,6 +8,7 @@ pub mod config;
 pub mod consumers;
 pub mod dispatch;
 pub mod error;
+pub mod hold_expiry;
 pub mod metrics;
 pub mod openapi;
 pub mod relay;

@@ -20,6 +20,7 @@ pub struct Application {
     server: Server,
     relay: Option<JoinHandle<()>>,
     dispatcher: Option<JoinHandle<()>>,
+    hold_expiry: Option<JoinHandle<()>>,
     sampler: JoinHandle<()>,
     pub store: SqlStore,
 }
@@ -99,6 +100,10 @@ impl Application {
                 Duration::from_millis(settings.outbox_poll_ms.max(100)),
             )
         });
+        let hold_expiry = settings
+            .amqp_url
+            .is_none()
+            .then(|| crate::hold_expiry::spawn(store.clone(), Duration::from_secs(5)));
         let metrics = Metrics::new().map_err(|e| StartupError::Metrics(e.to_string()))?;
         let sampler = metrics.spawn_sampler(store.clone(), Duration::from_secs(5));
         let server = serve(
@@ -125,6 +130,7 @@ impl Application {
             server,
             relay,
             dispatcher,
+            hold_expiry,
             sampler,
             store,
         })
@@ -138,6 +144,9 @@ impl Application {
         let result = self.server.await;
         if let Some(relay) = self.relay {
             relay.abort();
+        }
+        if let Some(expiry) = self.hold_expiry {
+            expiry.abort();
         }
         if let Some(dispatcher) = self.dispatcher {
             dispatcher.abort();

@@ -53,6 +53,10 @@ pub async fn run(settings: Settings) -> Result<(), StartupError> {
         settings.webhook_allow_private,
         Duration::from_secs(1),
     ));
+    tasks.push(crate::hold_expiry::spawn(
+        store.clone(),
+        Duration::from_secs(5),
+    ));
     tracing::info!(
         "Tote worker running (database: {}); Ctrl-C to stop",
         settings.database_label()

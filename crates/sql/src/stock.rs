@@ -107,6 +107,13 @@ struct DemandRow {
     reserved_delta: i64,
 }
 
+/// `SUM` of a BIGINT is NUMERIC on PostgreSQL: cast it back so it reads as an i64.
+fn sum_i64(col: impl sea_orm::sea_query::IntoColumnRef) -> sea_orm::sea_query::SimpleExpr {
+    sea_orm::sea_query::Expr::col(col)
+        .sum()
+        .cast_as(sea_orm::sea_query::Alias::new("BIGINT"))
+}
+
 fn tenant_levels(tenant: TenantId) -> sea_orm::Select<stock_level::Entity> {
     stock_level::Entity::find().filter(stock_level::Column::TenantId.eq(tenant.into_uuid()))
 }
@@ -142,9 +149,9 @@ impl StockQueries for SqlStore {
         let mut query = tenant_levels(tenant)
             .select_only()
             .column(stock_level::Column::Sku)
-            .column_as(stock_level::Column::OnHand.sum(), "on_hand")
-            .column_as(stock_level::Column::Reserved.sum(), "reserved")
-            .column_as(stock_level::Column::Incoming.sum(), "incoming")
+            .column_as(sum_i64(stock_level::Column::OnHand), "on_hand")
+            .column_as(sum_i64(stock_level::Column::Reserved), "reserved")
+            .column_as(sum_i64(stock_level::Column::Incoming), "incoming")
             .group_by(stock_level::Column::Sku)
             .order_by_asc(stock_level::Column::Sku)
             .limit(u64::from(page.limit) + 1);
@@ -215,9 +222,9 @@ impl StockQueries for SqlStore {
             .select_only()
             .column(stock_movement::Column::WarehouseId)
             .column(stock_movement::Column::Sku)
-            .column_as(stock_movement::Column::OnHandDelta.sum(), "on_hand")
-            .column_as(stock_movement::Column::ReservedDelta.sum(), "reserved")
-            .column_as(stock_movement::Column::IncomingDelta.sum(), "incoming")
+            .column_as(sum_i64(stock_movement::Column::OnHandDelta), "on_hand")
+            .column_as(sum_i64(stock_movement::Column::ReservedDelta), "reserved")
+            .column_as(sum_i64(stock_movement::Column::IncomingDelta), "incoming")
             .filter(stock_movement::Column::TenantId.eq(tenant.into_uuid()))
             .group_by(stock_movement::Column::WarehouseId)
             .group_by(stock_movement::Column::Sku)

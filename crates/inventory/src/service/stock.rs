@@ -359,7 +359,7 @@ where
             .await?;
         let mut advice = Vec::with_capacity(totals.items.len());
         for t in &totals.items {
-            let mut sku_policy = policy.clone();
+            let mut sku_policy = *policy;
             if let Some(product) = self.products.get(ctx.tenant_id, &t.sku).await?
                 && let Some(days) = product.lead_time_days
             {
