@@ -32,6 +32,9 @@ pub trait ProductRepository: Send + Sync {
     /// row in the tenant's default warehouse.
     /// Errors: `DuplicateSku` if the tenant already has that SKU.
     async fn insert(&self, product: &Product) -> Result<(), InventoryError>;
+    /// Stores simple products all together or none (a CSV import).
+    /// Errors: `DuplicateSku` naming the first SKU the tenant already has.
+    async fn insert_all(&self, products: &[Product]) -> Result<(), InventoryError>;
     async fn get(&self, tenant: TenantId, sku: &Sku) -> Result<Option<Product>, StoreError>;
     /// Products ordered by SKU, after the cursor.
     async fn list(

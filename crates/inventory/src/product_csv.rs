@@ -343,9 +343,7 @@ impl<R> ProductCsvReader<R> {
                 self.seen.insert(sku.to_owned(), line);
             }
         }
-        // `..Default::default()` keeps this compiling when `NewProduct` gains fields (kits,
-        // thresholds and lead times are being added on main); it is a no-op today.
-        #[allow(clippy::needless_update)]
+        // Kits are not imported by CSV (their recipe needs the components to exist first).
         let draft = NewProduct {
             sku: get(Col::Sku).unwrap_or_default().to_owned(),
             name: get(Col::Name).unwrap_or_default().to_owned(),
@@ -355,10 +353,14 @@ impl<R> ProductCsvReader<R> {
             unit_cost,
             hs_code: get(Col::HsCode).map(str::to_owned),
             country_of_origin: get(Col::Country).map(str::to_owned),
+            low_stock_threshold: low_stock_threshold.map(Quantity::as_i64),
             ..Default::default()
         };
         let product = match draft.validate(ProductId::new(), self.tenant_id, self.now) {
-            Ok(product) => Some(product),
+            Ok(mut product) => {
+                product.active = active;
+                Some(product)
+            }
             Err(invalid) => {
                 for e in invalid.0 {
                     let field = csv_column_of(&e.field);

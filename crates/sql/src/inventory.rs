@@ -271,6 +271,59 @@ impl ProductRepository for SqlStore {
         Ok(())
     }
 
+    async fn insert_all(&self, products: &[Product]) -> Result<(), InventoryError> {
+        let Some(first) = products.first() else {
+            return Ok(());
+        };
+        let tenant = first.tenant_id;
+        let tx = self.db.begin().await.map_err(store_err)?;
+        // Name the first SKU that is taken, so the report can point at its line.
+        for chunk in products.chunks(500) {
+            let taken = product::Entity::find()
+                .select_only()
+                .column(product::Column::Sku)
+                .filter(product::Column::TenantId.eq(tenant.into_uuid()))
+                .filter(product::Column::Sku.is_in(chunk.iter().map(|p| p.sku.as_str())))
+                .into_tuple::<String>()
+                .one(&tx)
+                .await
+                .map_err(store_err)?;
+            if let Some(sku) = taken {
+                return Err(InventoryError::DuplicateSku(Sku::parse(&sku).map_err(bad)?));
+            }
+        }
+        let warehouse = default_warehouse_id(&tx, tenant).await?;
+        for chunk in products.chunks(500) {
+            match product::Entity::insert_many(chunk.iter().map(product_row))
+                .exec_without_returning(&tx)
+                .await
+            {
+                // A concurrent import took one of these SKUs after the check above.
+                Err(e) if is_unique_violation(&e) => {
+                    return Err(InventoryError::DuplicateSku(chunk[0].sku.clone()));
+                }
+                other => other.map_err(store_err)?,
+            };
+            if let Some(warehouse) = warehouse {
+                stock_level::Entity::insert_many(chunk.iter().map(|p| stock_level::ActiveModel {
+                    tenant_id: Set(tenant.into_uuid()),
+                    sku: Set(p.sku.to_string()),
+                    warehouse_id: Set(warehouse.into_uuid()),
+                    on_hand: Set(0),
+                    reserved: Set(0),
+                    incoming: Set(0),
+                    version: Set(1),
+                    updated_at: Set(p.created_at),
+                }))
+                .exec_without_returning(&tx)
+                .await
+                .map_err(store_err)?;
+            }
+        }
+        tx.commit().await.map_err(store_err)?;
+        Ok(())
+    }
+
     async fn get(&self, tenant: TenantId, sku: &Sku) -> Result<Option<Product>, StoreError> {
         let row = product::Entity::find()
             .filter(product::Column::TenantId.eq(tenant.into_uuid()))

@@ -104,7 +104,7 @@ fn view_response(view: StockView) -> HttpResponse {
 }
 
 /// `If-Match: "7"` (or `7`, or `W/"7"`) → Some(7); `*` or absent → None.
-fn expected_version(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
+pub fn expected_version(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
         return Ok(None);
     };

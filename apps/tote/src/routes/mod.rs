@@ -7,6 +7,7 @@ pub mod inventory;
 pub mod orders;
 pub mod products;
 pub mod signup;
+pub mod stock_ops;
 pub mod warehouses;
 pub mod webhooks;
 
@@ -26,6 +27,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(products::create)
             .service(products::list)
             .service(products::get)
+            .service(products::update)
+            .service(products::archive)
+            .service(stock_ops::import)
+            .service(stock_ops::export)
+            // Fixed paths before `/inventory/{sku}`, which would otherwise take them.
+            .service(stock_ops::receive)
+            .service(stock_ops::replenishment)
+            .service(stock_ops::valuation)
+            .service(stock_ops::rebuild)
+            .service(stock_ops::create_transfer)
+            .service(stock_ops::get_transfer)
+            .service(stock_ops::receive_transfer)
             .service(inventory::list)
             .service(inventory::get)
             .service(inventory::set_quantity)

@@ -3,8 +3,9 @@ use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
+use inventory::product::ProductPatch;
 use inventory::{NewProduct, Product};
 use kernel::Sku;
 use serde::{Deserialize, Serialize};
@@ -225,5 +226,117 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let sku = path_sku(&sku)?;
     let product = state.inventory.product(&ctx, &sku).await?;
-    Ok(HttpResponse::Ok().json(ProductResponse::from(product)))
+    Ok(with_etag(product))
+}
+
+fn with_etag(product: Product) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, format!("\"{}\"", product.version)))
+        .json(ProductResponse::from(product))
+}
+
+/// `Some(None)` for an explicit `null` (clear the field), `None` when the field is absent.
+fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A partial update: absent fields stay, `null` clears an optional one. SKU and kit
+/// components never change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateProductRequest {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub barcode: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub weight_grams: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub dimensions: Option<Option<DimensionsDto>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub unit_cost: Option<Option<MoneyDto>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub hs_code: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub country_of_origin: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub low_stock_threshold: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub lead_time_days: Option<Option<i64>>,
+    /// `false` archives the product, `true` restores it.
+    pub active: Option<bool>,
+}
+
+/// Changes a product. Honours `If-Match` (its version): 409 if it changed meanwhile.
+#[utoipa::path(
+    tag = "catalogue",
+    params(("sku" = String, Path), ("If-Match" = Option<String>, Header)),
+    request_body = UpdateProductRequest,
+    security(("api_key" = [])),
+    responses(
+        (status = 200, body = ProductResponse),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "version mismatch", body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[patch("/products/{sku}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    Caller(ctx): Caller,
+    req: HttpRequest,
+    sku: web::Path<String>,
+    body: web::Json<UpdateProductRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let sku = path_sku(&sku)?;
+    let expected = super::inventory::expected_version(&req)?;
+    let b = body.into_inner();
+    let patch = ProductPatch {
+        name: b.name,
+        barcode: b.barcode,
+        weight_grams: b.weight_grams,
+        dimensions: b
+            .dimensions
+            .map(|d| d.map(|d| (d.length_mm, d.width_mm, d.height_mm))),
+        unit_cost: b.unit_cost.map(|m| m.map(|m| (m.amount_minor, m.currency))),
+        hs_code: b.hs_code,
+        country_of_origin: b.country_of_origin,
+        low_stock_threshold: b.low_stock_threshold,
+        lead_time_days: b.lead_time_days,
+        active: b.active,
+    };
+    let product = state
+        .inventory
+        .update_product(&ctx, &sku, patch, expected)
+        .await?;
+    Ok(with_etag(product))
+}
+
+/// Archives a product: it stays in history and reports but can no longer be ordered or held.
+/// Restore it with `PATCH {"active": true}`.
+#[utoipa::path(
+    tag = "catalogue",
+    params(("sku" = String, Path), ("If-Match" = Option<String>, Header)),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, body = ProductResponse),
+        (status = 404, body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[delete("/products/{sku}")]
+pub async fn archive(
+    state: web::Data<AppState>,
+    Caller(ctx): Caller,
+    req: HttpRequest,
+    sku: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let sku = path_sku(&sku)?;
+    let expected = super::inventory::expected_version(&req)?;
+    let product = state
+        .inventory
+        .set_product_active(&ctx, &sku, false, expected)
+        .await?;
+    Ok(with_etag(product))
 }

@@ -5,8 +5,29 @@ use crate::ports::{
     InventoryUnitOfWork, ProductFilter, ProductRepository, StockQueries, WarehouseRepository,
 };
 use crate::product::ProductPatch;
+use crate::product_csv::{ImportedProduct, ProductCsvReader, RowError, partition_rows};
 use crate::{InventoryError, NewProduct, NewWarehouse, Product, Warehouse};
-use kernel::{Clock, Page, PageRequest, ProductId, RequestContext, Sku, WarehouseId};
+use kernel::{
+    Clock, Page, PageRequest, ProductId, RequestContext, Sku, ValidationErrors, WarehouseId,
+};
+
+/// What a CSV import did: how many products it created, and every row it refused.
+#[derive(Debug, Clone)]
+pub struct ImportReport {
+    pub created: usize,
+    pub errors: Vec<RowError>,
+}
+
+fn duplicate_row(rows: &[ImportedProduct], sku: &Sku) -> RowError {
+    RowError {
+        line: rows
+            .iter()
+            .find(|r| &r.product.sku == sku)
+            .map_or(0, |r| r.line),
+        field: Some("sku".into()),
+        message: format!("{sku} already exists in your catalogue"),
+    }
+}
 
 impl<P, W, S, U, C> InventoryService<P, W, S, U, C>
 where
@@ -93,6 +114,46 @@ where
             ..Default::default()
         };
         self.update_product(ctx, sku, patch, expected_version).await
+    }
+
+    /// Imports products from CSV. All-or-nothing unless `best_effort`: one bad row (or a SKU
+    /// that already exists) and nothing is created, and the report lists every problem.
+    pub async fn import_products(
+        &self,
+        ctx: &RequestContext,
+        csv: &[u8],
+        best_effort: bool,
+    ) -> Result<ImportReport, InventoryError> {
+        let reader = ProductCsvReader::new(csv, ctx.tenant_id, self.clock.now())
+            .map_err(|e| ValidationErrors::single("csv", e))?;
+        let (rows, mut errors) = partition_rows(reader);
+        if !best_effort {
+            if !errors.is_empty() {
+                return Ok(ImportReport { created: 0, errors });
+            }
+            let products: Vec<Product> = rows.iter().map(|r| r.product.clone()).collect();
+            return match self.products.insert_all(&products).await {
+                Ok(()) => Ok(ImportReport {
+                    created: products.len(),
+                    errors,
+                }),
+                Err(InventoryError::DuplicateSku(sku)) => Ok(ImportReport {
+                    created: 0,
+                    errors: vec![duplicate_row(&rows, &sku)],
+                }),
+                Err(e) => Err(e),
+            };
+        }
+        let mut created = 0;
+        for row in &rows {
+            match self.products.insert(&row.product).await {
+                Ok(()) => created += 1,
+                Err(InventoryError::DuplicateSku(sku)) => errors.push(duplicate_row(&rows, &sku)),
+                Err(e) => return Err(e),
+            }
+        }
+        errors.sort_by_key(|e| e.line);
+        Ok(ImportReport { created, errors })
     }
 
     pub async fn open_warehouse(

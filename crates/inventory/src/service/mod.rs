@@ -5,6 +5,7 @@ mod holds;
 mod stock;
 mod transfers;
 
+pub use catalogue::ImportReport;
 pub use stock::{DriftReport, ReceiveStock, SetCountedQuantity, StockView};
 
 use crate::ports::{InventoryUnitOfWork, ProductRepository, StockQueries, WarehouseRepository};
