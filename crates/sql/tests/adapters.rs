@@ -22,6 +22,7 @@ on_both_databases!(
     concurrent_orders_for_the_last_units_never_oversell,
     concurrent_kits_sharing_a_component_never_oversell_it,
     rebuild_equals_live_after_a_random_workload_and_repairs_drift,
+    an_expired_hold_is_released_once_by_the_expiry_sweep,
     a_short_order_without_backorders_writes_nothing_at_all,
     cancelling_releases_reservations_and_records_the_ledger,
     the_same_external_order_sent_concurrently_creates_one_order,
@@ -703,4 +704,48 @@ async fn rebuild_equals_live_after_a_random_workload_and_repairs_drift(backend: 
     assert!(broken.repaired);
     let after = w.inventory.rebuild_levels(&ctx, false).await.unwrap();
     assert!(after.drift.is_empty());
+}
+
+async fn an_expired_hold_is_released_once_by_the_expiry_sweep(backend: Backend) {
+    use inventory::hold::{HoldStatus, NewHold};
+    let w = World::new(backend).await;
+    let ctx = w.tenant().await;
+    w.product_with_stock(&ctx, "HAT", 5).await;
+    let hold = w
+        .inventory
+        .place_hold(
+            &ctx,
+            NewHold {
+                lines: vec![("HAT".into(), 4)],
+                ttl_seconds: Some(30),
+                reference: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(w.level(&ctx, "HAT").await, (5, 4));
+
+    let s = w.store().clone();
+    let sweeper = |at| {
+        InventoryService::new(
+            s.clone(),
+            s.clone(),
+            s.clone(),
+            s.clone(),
+            kernel::FixedClock::at(at),
+        )
+    };
+    // Not yet due: nothing happens.
+    assert_eq!(sweeper(Utc::now()).expire_holds(100).await.unwrap(), 0);
+    let later = Utc::now() + chrono::Duration::seconds(31);
+    assert_eq!(sweeper(later).expire_holds(100).await.unwrap(), 1);
+    assert_eq!(
+        sweeper(later).expire_holds(100).await.unwrap(),
+        0,
+        "released once"
+    );
+    assert_eq!(w.level(&ctx, "HAT").await, (5, 0));
+    let h = w.inventory.hold(&ctx, hold.id).await.unwrap();
+    assert_eq!(h.status, HoldStatus::Expired);
+    w.assert_ledger_matches(&ctx, "HAT").await;
 }

@@ -63,6 +63,40 @@ where
     }
 }
 
+/// Locks every warehouse's row of `sku` (in the one lock order) and returns the SKU's total
+/// available and its low-stock threshold, so a change can tell whether it crosses it.
+async fn lock_sku_everywhere(
+    tx: &mut dyn crate::ports::InventoryTransaction,
+    sku: &Sku,
+) -> Result<(i64, Option<i64>), kernel::StoreError> {
+    let rows = tx.lock_stock(std::slice::from_ref(sku)).await?;
+    let available = rows.iter().map(|r| r.on_hand - r.reserved).sum();
+    Ok((available, rows.first().and_then(|r| r.low_stock_threshold)))
+}
+
+/// `inventory.low_stock` if moving total available from `before` to `after` crosses the
+/// threshold downwards (once per crossing).
+fn low_stock_alert(
+    ctx: &RequestContext,
+    sku: &Sku,
+    threshold: Option<i64>,
+    before: i64,
+    after: i64,
+    at: chrono::DateTime<chrono::Utc>,
+    cause: &str,
+) -> Option<EventEnvelope> {
+    let q = |n: i64| kernel::Quantity::new(n.max(0)).unwrap_or(kernel::Quantity::ZERO);
+    let alert = crate::LowStockAlert::on_change(sku, threshold.map(q), q(before), q(after))?;
+    let meta = crate::reservations::MovementMeta {
+        tenant_id: ctx.tenant_id,
+        reference: cause.to_owned(),
+        actor: ctx.actor.clone(),
+        at,
+        correlation_id: Some(ctx.correlation_id),
+    };
+    Some(crate::reservations::low_stock_event(&meta, &alert))
+}
+
 /// An inventory event keyed on the SKU, so one SKU's events stay in order.
 fn sku_event(
     ctx: &RequestContext,

@@ -1,6 +1,6 @@
 //! Stock figures: counts, receipts, the ledger, rebuilds, replenishment and valuation.
 
-use super::{InventoryService, sku_event};
+use super::{InventoryService, lock_sku_everywhere, low_stock_alert, sku_event};
 use crate::ledger::{self, Drift};
 use crate::ports::{InventoryUnitOfWork, ProductRepository, StockQueries, WarehouseRepository};
 use crate::replenishment::{
@@ -142,6 +142,7 @@ where
         }
         let warehouse = self.warehouse(ctx, cmd.warehouse.as_deref()).await?;
         let mut tx = self.uow.begin(ctx.tenant_id).await?;
+        let (available_before, threshold) = lock_sku_everywhere(tx.as_mut(), &cmd.sku).await?;
         let current = tx
             .lock_level(warehouse.id, &cmd.sku)
             .await?
@@ -174,7 +175,7 @@ where
             occurred_at: now,
         })
         .await?;
-        tx.append_events(&[sku_event(
+        let mut events = vec![sku_event(
             ctx,
             "inventory.changed",
             &cmd.sku,
@@ -188,8 +189,18 @@ where
                 "on_hand_delta": adjustment.on_hand_delta,
                 "cause": "count",
             }),
-        )])
-        .await?;
+        )];
+        let after = available_before + adjustment.on_hand_delta;
+        events.extend(low_stock_alert(
+            ctx,
+            &cmd.sku,
+            threshold,
+            available_before,
+            after,
+            now,
+            "count",
+        ));
+        tx.append_events(&events).await?;
         tx.commit().await?;
         Ok(level)
     }

@@ -131,6 +131,20 @@ fn level(on_hand: i64, reserved: i64, version: i64) -> StockLevel {
     }
 }
 
+/// The SKU's rows everywhere, as a count locks them first.
+fn expect_stock(tx: &mut MockTx, on_hand: i64, reserved: i64, threshold: Option<i64>) {
+    tx.expect_lock_stock().returning(move |_| {
+        Ok(vec![LockedStock {
+            warehouse_id: main_warehouse().id,
+            priority: 0,
+            sku: sku(),
+            on_hand,
+            reserved,
+            low_stock_threshold: threshold,
+        }])
+    });
+}
+
 fn count(on_hand: i64, expected_version: Option<i64>) -> SetCountedQuantity {
     SetCountedQuantity {
         sku: sku(),
@@ -144,6 +158,7 @@ fn count(on_hand: i64, expected_version: Option<i64>) -> SetCountedQuantity {
 #[tokio::test]
 async fn a_count_writes_a_count_movement_the_new_level_and_an_event_then_commits() {
     let mut tx = MockTx::new();
+    expect_stock(&mut tx, 10, 2, None);
     tx.expect_lock_level()
         .withf(|w, s| *w == main_warehouse().id && *s == sku())
         .returning(|_, _| Ok(Some(level(10, 2, 5))));
@@ -177,6 +192,7 @@ async fn a_count_writes_a_count_movement_the_new_level_and_an_event_then_commits
 #[tokio::test]
 async fn a_stale_version_is_refused_and_nothing_is_written() {
     let mut tx = MockTx::new();
+    expect_stock(&mut tx, 10, 0, None);
     tx.expect_lock_level()
         .returning(|_, _| Ok(Some(level(10, 0, 5))));
     tx.expect_save_level().never();
@@ -198,6 +214,7 @@ async fn a_stale_version_is_refused_and_nothing_is_written() {
 #[tokio::test]
 async fn a_count_below_reservations_is_refused_and_nothing_is_written() {
     let mut tx = MockTx::new();
+    expect_stock(&mut tx, 10, 8, None);
     tx.expect_lock_level()
         .returning(|_, _| Ok(Some(level(10, 8, 1))));
     tx.expect_save_level().never();
@@ -208,6 +225,31 @@ async fn a_count_below_reservations_is_refused_and_nothing_is_written() {
         .await
         .unwrap_err();
     assert!(matches!(err, InventoryError::BelowReserved { .. }));
+}
+
+#[tokio::test]
+async fn a_count_that_crosses_the_threshold_raises_low_stock_once() {
+    // Available 8 → 3 with a threshold of 5: one inventory.low_stock beside inventory.changed.
+    let mut tx = MockTx::new();
+    expect_stock(&mut tx, 10, 2, Some(5));
+    tx.expect_lock_level()
+        .returning(|_, _| Ok(Some(level(10, 2, 5))));
+    tx.expect_save_level().returning(|_| Ok(()));
+    tx.expect_record_movement().returning(|_| Ok(()));
+    tx.expect_append_events()
+        .withf(|e| {
+            e.len() == 2
+                && e[1].event_type == "inventory.low_stock"
+                && e[1].payload["available"] == 3
+                && e[1].payload["threshold"] == 5
+        })
+        .times(1)
+        .returning(|_| Ok(()));
+    tx.expect_commit().returning(|| Ok(()));
+    service(products_with(Some(product(vec![]))), uow_with(tx))
+        .set_counted_quantity(&ctx(), count(5, None))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

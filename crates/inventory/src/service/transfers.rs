@@ -1,6 +1,6 @@
 //! Transfers between a tenant's warehouses.
 
-use super::{InventoryService, sku_event};
+use super::{InventoryService, lock_sku_everywhere, low_stock_alert, sku_event};
 use crate::ports::{
     InventoryTransaction, InventoryUnitOfWork, ProductRepository, StockQueries, WarehouseRepository,
 };
@@ -22,6 +22,29 @@ async fn apply_transfer_deltas(
 ) -> Result<Vec<EventEnvelope>, InventoryError> {
     deltas.sort_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)));
     let mut events = Vec::new();
+    let mut skus: Vec<&Sku> = deltas.iter().map(|d| d.1).collect();
+    skus.dedup();
+    // Lock each SKU's rows everywhere first (the one lock order), remembering availability.
+    let mut before = Vec::with_capacity(skus.len());
+    for sku in &skus {
+        before.push(((*sku).clone(), lock_sku_everywhere(tx, sku).await?));
+    }
+    for (sku, (available, threshold)) in &before {
+        let change: i64 = deltas
+            .iter()
+            .filter(|d| d.1 == sku)
+            .map(|d| d.2.on_hand - d.2.reserved)
+            .sum();
+        events.extend(low_stock_alert(
+            ctx,
+            sku,
+            *threshold,
+            *available,
+            available + change,
+            now,
+            "transfer",
+        ));
+    }
     for (warehouse, sku, delta) in deltas {
         let current = tx
             .lock_level(warehouse, sku)
