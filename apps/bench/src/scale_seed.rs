@@ -44,7 +44,8 @@ pub fn sku_name(index: u64) -> String {
 
 fn marker(spec: &ScaleSpec) -> String {
     format!(
-        "Tote bench scale: {} orders, {} SKUs",
+        // v2: stock per warehouse (schema 000004).
+        "Tote bench scale v2: {} orders, {} SKUs",
         spec.orders, spec.skus
     )
 }
@@ -366,6 +367,18 @@ async fn copy_catalogue(url: &str, tenant: Uuid, reserved: &[i64]) -> Result<()>
     let mut rng = StdRng::seed_from_u64(7);
     let now_ms = Utc::now().timestamp_millis() as u64;
     let at = ts(now_ms);
+    // The tenant's default warehouse, as signup would open it; all seeded stock lives there.
+    let warehouse = v7(now_ms, &mut rng);
+    let pool = pg::pool(url, 1).await?;
+    sqlx::query(
+        "INSERT INTO warehouses (id, tenant_id, code, name, priority, is_default, created_at) \
+         VALUES ($1, $2, 'MAIN', 'Main warehouse', 0, TRUE, now())",
+    )
+    .bind(warehouse)
+    .bind(tenant)
+    .execute(&pool)
+    .await
+    .context(|| "creating the scale tenant's warehouse".to_owned())?;
     let (mut products, mut levels, mut movements) = (String::new(), String::new(), String::new());
     for (i, reserved) in reserved.iter().enumerate() {
         let sku = sku_name(i as u64);
@@ -379,17 +392,17 @@ async fn copy_catalogue(url: &str, tenant: Uuid, reserved: &[i64]) -> Result<()>
         let version = if *reserved > 0 { 3 } else { 2 };
         let _ = writeln!(
             levels,
-            "{tenant}\t{sku}\t{on_hand}\t{reserved}\t{version}\t{at}"
+            "{tenant}\t{sku}\t{warehouse}\t{on_hand}\t{reserved}\t0\t{version}\t{at}"
         );
         let _ = writeln!(
             movements,
-            "{}\t{tenant}\t{sku}\tadjustment\t{on_hand}\t0\tbench seed\t\\N\tbench\t{at}",
+            "{}\t{tenant}\t{warehouse}\t{sku}\tcount\t{on_hand}\t0\t0\tbench seed\t\\N\tbench\t{at}",
             v7(now_ms, &mut rng)
         );
         if *reserved > 0 {
             let _ = writeln!(
                 movements,
-                "{}\t{tenant}\t{sku}\treservation\t0\t{reserved}\t\\N\tbench seed orders\tbench\t{at}",
+                "{}\t{tenant}\t{warehouse}\t{sku}\treservation\t0\t{reserved}\t0\t\\N\tbench seed orders\tbench\t{at}",
                 v7(now_ms, &mut rng)
             );
         }
@@ -400,11 +413,11 @@ async fn copy_catalogue(url: &str, tenant: Uuid, reserved: &[i64]) -> Result<()>
             products,
         ),
         (
-            "COPY stock_levels (tenant_id, sku, on_hand, reserved, version, updated_at) FROM STDIN",
+            "COPY stock_levels (tenant_id, sku, warehouse_id, on_hand, reserved, incoming, version, updated_at) FROM STDIN",
             levels,
         ),
         (
-            "COPY stock_movements (id, tenant_id, sku, kind, on_hand_delta, reserved_delta, reason, reference, actor, occurred_at) FROM STDIN",
+            "COPY stock_movements (id, tenant_id, warehouse_id, sku, kind, on_hand_delta, reserved_delta, incoming_delta, reason, reference, actor, occurred_at) FROM STDIN",
             movements,
         ),
     ] {
