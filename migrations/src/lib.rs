@@ -9,6 +9,10 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_foundation;
 mod m20261123_000002_event_delivery;
 mod m20261123_000003_webhooks;
+mod m20261123_000005_identity;
+mod m20261123_000006_row_level_security;
+
+pub use m20261123_000006_row_level_security::apply_policies;
 
 pub struct Migrator;
 
@@ -19,6 +23,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_foundation::Migration),
             Box::new(m20261123_000002_event_delivery::Migration),
             Box::new(m20261123_000003_webhooks::Migration),
+            Box::new(m20261123_000005_identity::Migration),
+            // Keep last: it covers every tenant table created before it.
+            Box::new(m20261123_000006_row_level_security::Migration),
         ]
     }
 }
