@@ -9,6 +9,7 @@
 
 pub mod account;
 pub mod api_key;
+pub mod audit;
 pub mod error;
 pub mod password;
 pub mod ports;

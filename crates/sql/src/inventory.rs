@@ -187,7 +187,7 @@ pub struct SqlInventoryTx {
 #[async_trait]
 impl InventoryUnitOfWork for SqlStore {
     async fn begin(&self, tenant: TenantId) -> Result<Box<dyn InventoryTransaction>, StoreError> {
-        let tx = self.db.begin().await.map_err(store_err)?;
+        let tx = self.begin_tenant(tenant).await?;
         Ok(Box::new(SqlInventoryTx { tx, tenant }))
     }
 }

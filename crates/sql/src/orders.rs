@@ -16,7 +16,7 @@ use order::{Address, Order, OrderError, OrderLine, OrderStatus};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select, TransactionTrait,
+    QueryOrder, QuerySelect, Select,
 };
 use std::collections::HashMap;
 
@@ -139,7 +139,7 @@ pub struct SqlOrderTx {
 #[async_trait]
 impl OrderUnitOfWork for SqlStore {
     async fn begin(&self, tenant: TenantId) -> Result<Box<dyn OrderTransaction>, StoreError> {
-        let tx = self.db.begin().await.map_err(store_err)?;
+        let tx = self.begin_tenant(tenant).await?;
         Ok(Box::new(SqlOrderTx {
             tx,
             tenant,
