@@ -50,6 +50,16 @@ pub struct Settings {
     pub admin_token: Option<Secret>,
     /// `TOTE_WEBHOOK_ALLOW_PRIVATE`: let webhooks reach private addresses. Local testing only.
     pub webhook_allow_private: bool,
+    /// `TOTE_JWT_KEYS`: `kid=/path/ed25519.pem[,kid=/path/older.pem…]`; the first signs. Unset:
+    /// an ephemeral key (tokens die with the process), with a warning.
+    pub jwt_keys: Option<String>,
+    /// `TOTE_TENANT_RATE_PER_MINUTE`: requests a tenant may make per minute (per API process);
+    /// 0 = unlimited.
+    pub tenant_rate_per_minute: u32,
+    /// `TOTE_LOGIN_ATTEMPTS_PER_MINUTE`: login attempts per IP and per account per minute.
+    pub login_attempts_per_minute: u32,
+    /// `TOTE_REQUEST_TIMEOUT_SECS`: longest a handler may take before the caller gets a 503.
+    pub request_timeout_secs: u64,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tote.db?mode=rwc";
@@ -138,6 +148,22 @@ impl Settings {
                 "TOTE_WEBHOOK_ALLOW_PRIVATE",
                 lookup("TOTE_WEBHOOK_ALLOW_PRIVATE"),
                 false,
+            )?,
+            jwt_keys: lookup("TOTE_JWT_KEYS").filter(|v| !v.trim().is_empty()),
+            tenant_rate_per_minute: parse(
+                "TOTE_TENANT_RATE_PER_MINUTE",
+                lookup("TOTE_TENANT_RATE_PER_MINUTE"),
+                6000,
+            )?,
+            login_attempts_per_minute: parse(
+                "TOTE_LOGIN_ATTEMPTS_PER_MINUTE",
+                lookup("TOTE_LOGIN_ATTEMPTS_PER_MINUTE"),
+                5,
+            )?,
+            request_timeout_secs: parse(
+                "TOTE_REQUEST_TIMEOUT_SECS",
+                lookup("TOTE_REQUEST_TIMEOUT_SECS"),
+                30,
             )?,
         })
     }
