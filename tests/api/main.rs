@@ -1,6 +1,7 @@
 //! The real app over HTTP. Scenarios that touch the database run on PostgreSQL and SQLite.
 
 mod admin;
+mod auth;
 mod bad_input;
 mod events;
 mod orders;
