@@ -1,5 +1,6 @@
 //! The real app over HTTP. Scenarios that touch the database run on PostgreSQL and SQLite.
 
+mod access_matrix;
 mod admin;
 mod auth;
 mod bad_input;
