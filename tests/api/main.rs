@@ -2,9 +2,11 @@
 
 mod access_matrix;
 mod admin;
+mod audit;
 mod auth;
 mod bad_input;
 mod events;
+mod limits;
 mod orders;
 mod tenancy;
 mod walkthrough;
