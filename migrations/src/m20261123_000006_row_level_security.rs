@@ -14,7 +14,7 @@ use sea_orm_migration::prelude::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// Idempotent: (re)creates the `tenant_isolation` policy on every tenant table.
+/// Idempotent: creates the `tenant_isolation` policy on every tenant table that lacks it.
 pub const APPLY_POLICIES: &str = r#"
 DO $$
 DECLARE t record;
@@ -27,6 +27,11 @@ BEGIN
     WHERE c.column_name = 'tenant_id'
       AND c.table_schema = current_schema()
       AND tb.table_type = 'BASE TABLE'
+      -- Only tables not yet covered: a no-op (no DDL) once every table has its policy.
+      AND NOT EXISTS (
+        SELECT 1 FROM pg_policies p
+        WHERE p.schemaname = c.table_schema AND p.tablename = c.table_name
+          AND p.policyname = 'tenant_isolation')
   LOOP
     EXECUTE format('ALTER TABLE %I.%I ENABLE ROW LEVEL SECURITY', t.table_schema, t.table_name);
     EXECUTE format('DROP POLICY IF EXISTS tenant_isolation ON %I.%I', t.table_schema, t.table_name);

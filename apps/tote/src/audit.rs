@@ -12,6 +12,7 @@ pub struct AuditSink {
 
 const CAPACITY: usize = 10_000;
 const BATCH: usize = 500;
+const LINGER: std::time::Duration = std::time::Duration::from_millis(20);
 
 impl AuditSink {
     /// Starts the writer on the current runtime.
@@ -20,6 +21,14 @@ impl AuditSink {
         let handle = tokio::spawn(async move {
             let mut batch = Vec::with_capacity(BATCH);
             while rx.recv_many(&mut batch, BATCH).await > 0 {
+                // Linger briefly so a busy API writes one INSERT per ~20 ms, not per call.
+                tokio::time::sleep(LINGER).await;
+                while batch.len() < BATCH {
+                    match rx.try_recv() {
+                        Ok(entry) => batch.push(entry),
+                        Err(_) => break,
+                    }
+                }
                 for attempt in 0..3 {
                     match store.append_audit(&batch).await {
                         Ok(()) => break,

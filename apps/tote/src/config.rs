@@ -216,6 +216,22 @@ mod tests {
     }
 
     #[test]
+    fn security_limits_default_to_five_logins_and_six_thousand_requests_a_minute() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(
+            (
+                s.login_attempts_per_minute,
+                s.tenant_rate_per_minute,
+                s.request_timeout_secs
+            ),
+            (5, 6000, 30)
+        );
+        assert!(s.jwt_keys.is_none());
+        let err = settings(&[("TOTE_TENANT_RATE_PER_MINUTE", "lots")]).unwrap_err();
+        assert!(err.to_string().contains("TOTE_TENANT_RATE_PER_MINUTE"));
+    }
+
+    #[test]
     fn a_bad_address_names_the_variable() {
         let err = settings(&[("TOTE_HTTP_ADDR", "localhost")]).unwrap_err();
         assert!(err.to_string().contains("TOTE_HTTP_ADDR"));

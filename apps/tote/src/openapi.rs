@@ -15,7 +15,7 @@ use utoipa::{Modify, OpenApi};
     paths(routes::health::health, routes::health::ready),
     modifiers(&BearerApiKey),
     tags(
-        (name = "account", description = "Sign-up and API keys"),
+        (name = "account", description = "Sign-up, login and tokens, users and roles, API keys, audit log, data export and erasure"),
         (name = "catalogue", description = "Products"),
         (name = "inventory", description = "Stock levels and counts"),
         (name = "orders", description = "Orders and their reservations"),
@@ -87,7 +87,11 @@ impl Modify for BearerApiKey {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("The API key from POST /api/v1/signup"))
+                    .description(Some(
+                        "An API key (`tote_sk_…`, from sign-up or POST /api/v1/api-keys) or a \
+                         user's access token (EdDSA JWT from POST /api/v1/auth/login). Which \
+                         roles and key scopes may call each route: apps/tote/src/access.rs",
+                    ))
                     .build(),
             ),
         );
