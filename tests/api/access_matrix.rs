@@ -12,12 +12,26 @@ use tote::access::{Access, Decision, RULES, decide};
 
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
+/// A concrete path for a pattern: SKUs and consumers by name, every other parameter a UUID
+/// (of nothing: allowed calls then answer 404 or 400, never 401/403).
 fn fill(pattern: &str) -> String {
-    pattern
-        .replace("{id}", &uuid::Uuid::now_v7().to_string())
-        .replace("{delivery_id}", &uuid::Uuid::now_v7().to_string())
-        .replace("{sku}", "NO-SUCH-SKU")
-        .replace("{consumer}", "no-such-consumer")
+    let mut out = String::new();
+    let mut rest = pattern;
+    while let Some(start) = rest.find('{') {
+        let end = start + rest[start..].find('}').expect("closed parameter");
+        out.push_str(&rest[..start]);
+        out.push_str(match &rest[start + 1..end] {
+            "sku" => "NO-SUCH-SKU",
+            "consumer" => "no-such-consumer",
+            _ => "",
+        });
+        if !matches!(&rest[start + 1..end], "sku" | "consumer") {
+            out.push_str(&uuid::Uuid::now_v7().to_string());
+        }
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Status only: never reads the body (the event stream never ends).
