@@ -109,10 +109,14 @@ impl SqlStore {
     ) -> Result<Vec<serde_json::Value>, StoreError> {
         let t = tenant.into_uuid();
         macro_rules! page {
-            ($entity:ident, $order:expr, $omit:expr) => {{
+            ($entity:ident, $order:expr, $omit:expr) => {
+                page!($entity, $order, $order, $omit)
+            };
+            ($entity:ident, $order:expr, $then:expr, $omit:expr) => {{
                 let rows = $entity::Entity::find()
                     .filter($entity::Column::TenantId.eq(t))
                     .order_by_asc($order)
+                    .order_by_asc($then)
                     .offset(offset)
                     .limit(limit)
                     .into_json()
@@ -143,7 +147,12 @@ impl SqlStore {
             "stock_levels" => page!(stock_level, stock_level::Column::Sku, NONE),
             "stock_movements" => page!(stock_movement, stock_movement::Column::Id, NONE),
             "orders" => page!(order_row, order_row::Column::Id, NONE),
-            "order_lines" => page!(order_line, order_line::Column::OrderId, NONE),
+            "order_lines" => page!(
+                order_line,
+                order_line::Column::OrderId,
+                order_line::Column::LineNo,
+                NONE
+            ),
             "webhook_subscriptions" => {
                 page!(
                     webhook_subscription,
@@ -168,11 +177,11 @@ impl SqlStore {
         let sql = match backend {
             DatabaseBackend::Postgres => {
                 "UPDATE orders SET ship_to = jsonb_set($1::jsonb, '{country}', ship_to->'country'), \
-                 updated_at = $2 WHERE tenant_id = $3 AND lower(ship_to->>'email') = $4"
+                 version = version + 1, updated_at = $2 WHERE tenant_id = $3 AND lower(ship_to->>'email') = $4"
             }
             _ => {
                 "UPDATE orders SET ship_to = json_set($1, '$.country', json_extract(ship_to, '$.country')), \
-                 updated_at = $2 WHERE tenant_id = $3 AND lower(json_extract(ship_to, '$.email')) = $4"
+                 version = version + 1, updated_at = $2 WHERE tenant_id = $3 AND lower(json_extract(ship_to, '$.email')) = $4"
             }
         };
         let ship_to: sea_orm::Value = match backend {

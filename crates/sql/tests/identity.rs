@@ -303,6 +303,7 @@ async fn erasing_a_customer_anonymises_their_orders_and_keeps_totals(backend: Ba
     assert_eq!(erased.ship_to.country, "US");
     assert_eq!(erased.total, mine.total);
     assert_eq!(erased.lines, mine.lines);
+    assert_eq!(erased.version, mine.version + 1, "a change like any other");
     assert_eq!(
         OrderQueries::get(s, a, other.id)
             .await
