@@ -41,12 +41,17 @@ async fn every_state_changing_call_is_audited_and_the_log_filters_and_pages(back
     .await;
     app.call(Method::GET, "/api/v1/orders", Some(&seller.api_key), None)
         .await;
+    let guess = app
+        .try_login("owner@acme.example", "not the password")
+        .await;
+    assert_eq!(guess.status, StatusCode::UNAUTHORIZED);
 
-    // signup, login, product, stock, order, failed cancel: 6 (reads are not audited).
+    // signup, login, product, stock, order, failed cancel, failed login: 7 (reads are not
+    // audited).
     let mut body = json!(null);
     for _ in 0..50 {
         body = audit(&app, &owner.access, "").await;
-        if body["items"].as_array().unwrap().len() >= 6 {
+        if body["items"].as_array().unwrap().len() >= 7 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -59,6 +64,7 @@ async fn every_state_changing_call_is_audited_and_the_log_filters_and_pages(back
     assert_eq!(
         actions,
         vec![
+            "POST /api/v1/auth/login",
             "POST /api/v1/orders/{id}/cancel",
             "POST /api/v1/orders",
             "PUT /api/v1/inventory/{sku}/quantity",
@@ -67,26 +73,31 @@ async fn every_state_changing_call_is_audited_and_the_log_filters_and_pages(back
             "POST /api/v1/signup",
         ]
     );
-    assert_eq!(items[0]["outcome"], 404);
-    assert_eq!(items[1]["outcome"], 201);
-    assert!(items[1]["actor"].as_str().unwrap().starts_with("api_key:"));
-    assert!(items[4]["actor"].as_str().unwrap().starts_with("user:"));
+    assert_eq!(
+        items[0]["outcome"], 401,
+        "a failed login is on the tenant's record"
+    );
+    assert!(items[0]["actor"].as_str().unwrap().starts_with("ip:"));
+    assert_eq!(items[1]["outcome"], 404);
+    assert_eq!(items[2]["outcome"], 201);
+    assert!(items[2]["actor"].as_str().unwrap().starts_with("api_key:"));
+    assert!(items[5]["actor"].as_str().unwrap().starts_with("user:"));
     assert!(
-        items[1]["request_id"]
+        items[2]["request_id"]
             .as_str()
             .is_some_and(|r| !r.is_empty())
     );
     let _ = id;
 
     let failed = audit(&app, &owner.access, "?failed=true").await;
-    assert_eq!(failed["items"].as_array().unwrap().len(), 1);
+    assert_eq!(failed["items"].as_array().unwrap().len(), 2);
     let orders = audit(&app, &owner.access, "?action=POST%20/api/v1/orders").await;
     assert_eq!(orders["items"].as_array().unwrap().len(), 2);
     let first = audit(&app, &owner.access, "?limit=4").await;
     assert_eq!(first["items"].as_array().unwrap().len(), 4);
     let cursor = first["next_cursor"].as_str().unwrap();
     let second = audit(&app, &owner.access, &format!("?limit=4&cursor={cursor}")).await;
-    assert_eq!(second["items"].as_array().unwrap().len(), 2);
+    assert_eq!(second["items"].as_array().unwrap().len(), 3);
     assert!(second["next_cursor"].is_null());
     let bad = app
         .call(

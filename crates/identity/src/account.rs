@@ -176,6 +176,13 @@ where
         Ok(())
     }
 
+    /// The tenant a login email belongs to, if any: to show a tenant the failed logins on its
+    /// accounts (never told to the caller).
+    pub async fn tenant_of(&self, email: &str) -> Result<Option<TenantId>, IdentityError> {
+        let email = email.trim().to_ascii_lowercase();
+        Ok(self.users.find_by_email(&email).await?.map(|u| u.tenant_id))
+    }
+
     /// Whether an access token's session is still open (logout and reuse detection close it).
     pub async fn session_active(&self, session: Uuid) -> Result<bool, IdentityError> {
         Ok(self.tokens.session_active(session).await?)

@@ -84,7 +84,7 @@ pub async fn login(
         .login_per_account
         .hit(&body.email.trim().to_ascii_lowercase())
         .map_err(limited)?;
-    let tokens = state
+    let result = state
         .accounts
         .login(
             &body.email,
@@ -94,7 +94,20 @@ pub async fn login(
                 recovery_code: body.recovery_code,
             },
         )
-        .await?;
+        .await;
+    let tokens = match result {
+        Ok(tokens) => tokens,
+        Err(e) => {
+            // A failed login on a known account goes into that tenant's audit log.
+            if let Ok(Some(tenant_id)) = state.accounts.tenant_of(&body.email).await {
+                req.extensions_mut().insert(AuditActor {
+                    tenant_id,
+                    actor: format!("ip:{}", client_ip(&req)),
+                });
+            }
+            return Err(e.into());
+        }
+    };
     if let Ok(claims) = state.keys.verify(&tokens.access_token) {
         req.extensions_mut().insert(AuditActor {
             tenant_id: claims.tenant_id,
