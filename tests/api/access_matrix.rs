@@ -147,6 +147,15 @@ async fn every_route_answers_every_caller_exactly_as_the_matrix_says() {
                         "{what}: {status}"
                     );
                 }
+                (Access::AnyCaller, grant) => {
+                    let expected_401 = grant.is_none();
+                    assert_eq!(
+                        status == StatusCode::UNAUTHORIZED,
+                        expected_401,
+                        "{what}: {status}"
+                    );
+                    assert!(status != StatusCode::FORBIDDEN, "{what}: {status}");
+                }
                 (Access::Tenant { .. }, None) => {
                     assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}");
                 }

@@ -428,6 +428,13 @@ async fn scoped_keys_reach_only_their_scopes_and_revoked_keys_nothing(backend: B
         .scoped_key(&seller, &["orders:read", "inventory:write"])
         .await;
     let call = |m: Method, p: &'static str, body: Option<Value>| app.call(m, p, Some(&key), body);
+    let who = me(&app, &key).await;
+    assert_eq!(who.status, StatusCode::OK, "{}", who.body);
+    assert_eq!(
+        who.body["scopes"],
+        json!(["orders:read", "inventory:write"])
+    );
+    assert!(who.body["role"].is_null());
     assert_eq!(
         call(Method::GET, "/api/v1/orders", None).await.status,
         StatusCode::OK

@@ -14,6 +14,8 @@ pub enum Access {
     Public,
     /// The operator token (`TOTE_ADMIN_TOKEN`), checked by the `Operator` extractor.
     Operator,
+    /// Any authenticated caller of a tenant: every role and every key, scoped or not.
+    AnyCaller,
     /// A tenant's user with one of `roles`, or an API key: full-access keys count as owner,
     /// scoped keys need `scope` (no scope: no scoped key may call).
     Tenant {
@@ -68,7 +70,7 @@ pub const RULES: &[Rule] = &[
     rule("POST",   "/api/v1/auth/login",                       Access::Public),
     rule("POST",   "/api/v1/auth/refresh",                     Access::Public),
     rule("POST",   "/api/v1/auth/logout",                      Access::Public),
-    rule("GET",    "/api/v1/auth/me",                          tenant(EVERYONE, None)),
+    rule("GET",    "/api/v1/auth/me",                          Access::AnyCaller),
     rule("POST",   "/api/v1/auth/totp/enrol",                  tenant(ADMINS, None)),
     rule("POST",   "/api/v1/auth/totp/confirm",                tenant(ADMINS, None)),
     rule("POST",   "/api/v1/users",                            tenant(ADMINS, None)),

@@ -38,11 +38,19 @@ pub async fn middleware(
                 "this route is not open to anyone yet (it has no access rule)",
             ))
         }
-        Some(Decision::Rule(Access::Tenant { roles, scope })) => {
+        Some(Decision::Rule(access @ (Access::Tenant { .. } | Access::AnyCaller))) => {
             match auth::authenticate(&state, req.request()).await {
                 Err(e) => Some(e),
                 Ok(who) => {
-                    let refused = if !who.grant.allows(roles, scope) {
+                    let allowed = match access {
+                        Access::Tenant { roles, scope } => who.grant.allows(roles, scope),
+                        _ => true,
+                    };
+                    let scope = match access {
+                        Access::Tenant { scope, .. } => scope,
+                        _ => None,
+                    };
+                    let refused = if !allowed {
                         Some(forbidden(&who, &action, scope))
                     } else if let Err(retry) =
                         state.limits.per_tenant.hit(&who.ctx.tenant_id.to_string())
