@@ -96,14 +96,17 @@ where
         }
         if let Some(code) = second.recovery_code {
             let hash = totp::hash_recovery(&code);
-            let before = user.recovery_codes.len();
+            let before = user.recovery_codes.clone();
             user.recovery_codes.retain(|h| h != &hash);
-            if user.recovery_codes.len() == before {
+            if user.recovery_codes.len() == before.len() {
                 return Err(IdentityError::InvalidSecondFactor);
             }
             user.updated_at = self.clock.now();
-            self.users.update(user).await?;
-            return Ok(());
+            return if self.users.swap_recovery_codes(user, &before).await? {
+                Ok(())
+            } else {
+                Err(IdentityError::InvalidSecondFactor)
+            };
         }
         Err(IdentityError::SecondFactorRequired)
     }

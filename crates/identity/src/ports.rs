@@ -57,6 +57,13 @@ pub trait UserRepository: Send + Sync {
     async fn list(&self, tenant: TenantId) -> Result<Vec<User>, StoreError>;
     /// Saves role, active, TOTP and recovery codes of a user of `user.tenant_id`.
     async fn update(&self, user: &User) -> Result<(), StoreError>;
+    /// Replaces the user's recovery codes only if they are still `expected` (compare-and-set), so
+    /// a code can be spent once even by two concurrent logins. `Ok(false)`: someone else won.
+    async fn swap_recovery_codes(
+        &self,
+        user: &User,
+        expected: &[String],
+    ) -> Result<bool, StoreError>;
 }
 
 #[cfg_attr(test, mockall::automock)]

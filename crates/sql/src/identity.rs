@@ -254,6 +254,38 @@ impl UserRepository for SqlStore {
             .collect()
     }
 
+    async fn swap_recovery_codes(&self, u: &User, expected: &[String]) -> Result<bool, StoreError> {
+        let current = user::Entity::find()
+            .filter(user::Column::TenantId.eq(u.tenant_id.into_uuid()))
+            .filter(user::Column::Id.eq(u.id))
+            .one(&self.db)
+            .await
+            .map_err(store_err)?;
+        // Compare-and-set on the whole list (portable, no JSON operators; the list is short),
+        // guarded by `updated_at` so two concurrent spenders cannot both win.
+        let Some(current) = current else {
+            return Ok(false);
+        };
+        let stored: Vec<String> =
+            serde_json::from_value(current.recovery_codes.clone()).unwrap_or_default();
+        if stored != expected {
+            return Ok(false);
+        }
+        let done = user::Entity::update_many()
+            .col_expr(
+                user::Column::RecoveryCodes,
+                Expr::value(codes_json(&u.recovery_codes)),
+            )
+            .col_expr(user::Column::UpdatedAt, Expr::value(u.updated_at))
+            .filter(user::Column::TenantId.eq(u.tenant_id.into_uuid()))
+            .filter(user::Column::Id.eq(u.id))
+            .filter(user::Column::UpdatedAt.eq(current.updated_at))
+            .exec(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(done.rows_affected == 1)
+    }
+
     async fn update(&self, u: &User) -> Result<(), StoreError> {
         user::Entity::update_many()
             .col_expr(user::Column::Role, Expr::value(u.role.as_str()))
@@ -272,6 +304,10 @@ impl UserRepository for SqlStore {
             .map_err(store_err)?;
         Ok(())
     }
+}
+
+fn codes_json(codes: &[String]) -> serde_json::Value {
+    serde_json::json!(codes)
 }
 
 #[async_trait]

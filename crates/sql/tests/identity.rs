@@ -18,6 +18,7 @@ use uuid::Uuid;
 on_both_databases!(
     a_user_email_is_unique_across_tenants_and_users_stay_in_their_tenant,
     a_refresh_token_is_marked_used_once_and_its_family_revokes_together,
+    a_recovery_code_is_spent_once_even_by_two_concurrent_logins,
     api_key_scopes_round_trip_and_revoking_is_tenant_scoped,
     the_audit_log_pages_newest_first_filters_and_stays_in_its_tenant,
     erasing_a_customer_anonymises_their_orders_and_keeps_totals,
@@ -106,6 +107,36 @@ async fn a_user_email_is_unique_across_tenants_and_users_stay_in_their_tenant(ba
     assert_eq!(
         (got.role, got.active, got.recovery_codes),
         (Role::Manager, false, vec!["h1".to_owned()])
+    );
+}
+
+async fn a_recovery_code_is_spent_once_even_by_two_concurrent_logins(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let s = &db.store;
+    let (_, owner) = tenant(s, "ada@a.example", Some("h")).await;
+    let mut owner = owner.unwrap();
+    owner.recovery_codes = vec!["c1".into(), "c2".into()];
+    owner.updated_at = now();
+    s.update(&owner).await.unwrap();
+    let owner = s.find_by_email("ada@a.example").await.unwrap().unwrap();
+    let spend = |code: &str| {
+        let mut u = owner.clone();
+        u.recovery_codes.retain(|c| c != code);
+        u.updated_at = now() + Duration::milliseconds(1);
+        u
+    };
+    let (first, second) = (spend("c1"), spend("c1"));
+    let (x, y) = tokio::join!(
+        s.swap_recovery_codes(&first, &owner.recovery_codes),
+        s.swap_recovery_codes(&second, &owner.recovery_codes)
+    );
+    assert!(x.unwrap() ^ y.unwrap(), "exactly one spender wins");
+    let after = s.find_by_email("ada@a.example").await.unwrap().unwrap();
+    assert_eq!(after.recovery_codes, vec!["c2".to_owned()]);
+    assert!(
+        !s.swap_recovery_codes(&spend("c1"), &owner.recovery_codes)
+            .await
+            .unwrap()
     );
 }
 

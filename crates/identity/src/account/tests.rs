@@ -89,6 +89,10 @@ fn users_with(u: User) -> MockUserRepository {
         .returning(move |t, id| Ok((t == u.tenant_id && id == u.id).then(|| u.clone())));
     users.expect_update().returning(|_| Ok(()));
     users
+        .expect_swap_recovery_codes()
+        .withf(|u, expected| u.recovery_codes.len() + 1 == expected.len())
+        .returning(|_, _| Ok(true));
+    users
 }
 
 fn signer() -> MockAccessTokenSigner {
