@@ -13,6 +13,25 @@ pub struct TestApp {
     pub db: TestDb,
 }
 
+/// The password test users get.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A logged-in user's tokens.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub access: String,
+    pub refresh: String,
+}
+
+/// A fresh Ed25519 key in a temporary PEM file: `(TOTE_JWT_KEYS value, private PEM)`.
+pub fn jwt_key_file(kid: &str) -> (String, String) {
+    let pem = tote::jwt::KeySet::generate_pem();
+    let path =
+        std::env::temp_dir().join(format!("tote_t_jwt_{}.pem", uuid::Uuid::now_v7().simple()));
+    std::fs::write(&path, &pem).expect("write key");
+    (format!("{kid}={}", path.display()), pem)
+}
+
 /// A signed-up seller: its tenant id and API key.
 #[derive(Clone)]
 pub struct Seller {
@@ -143,6 +162,73 @@ impl TestApp {
             tenant_id: reply.body["tenant_id"].as_str().unwrap().to_owned(),
             api_key: reply.body["api_key"].as_str().unwrap().to_owned(),
         }
+    }
+
+    /// Signs up with a password (so an owner user exists) and logs the owner in.
+    pub async fn signup_owner(&self, company: &str, email: &str) -> (Seller, Session) {
+        let reply = self
+            .call(
+                Method::POST,
+                "/api/v1/signup",
+                None,
+                Some(json!({ "company": company, "email": email, "password": PASSWORD })),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        let seller = Seller {
+            tenant_id: reply.body["tenant_id"].as_str().unwrap().to_owned(),
+            api_key: reply.body["api_key"].as_str().unwrap().to_owned(),
+        };
+        let session = self.login(email, PASSWORD).await;
+        (seller, session)
+    }
+
+    /// Logs in; panics unless it works.
+    pub async fn login(&self, email: &str, password: &str) -> Session {
+        let reply = self.try_login(email, password).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        Session {
+            access: reply.body["access_token"].as_str().unwrap().to_owned(),
+            refresh: reply.body["refresh_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    pub async fn try_login(&self, email: &str, password: &str) -> Reply {
+        self.call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({ "email": email, "password": password })),
+        )
+        .await
+    }
+
+    /// Adds a user with `role` (as the owner's session) and logs them in.
+    pub async fn user_with_role(&self, owner: &Session, email: &str, role: &str) -> Session {
+        let reply = self
+            .call(
+                Method::POST,
+                "/api/v1/users",
+                Some(&owner.access),
+                Some(json!({ "email": email, "role": role, "password": PASSWORD })),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        self.login(email, PASSWORD).await
+    }
+
+    /// A new API key with these scopes (as the seller's full-access key).
+    pub async fn scoped_key(&self, seller: &Seller, scopes: &[&str]) -> String {
+        let reply = self
+            .call(
+                Method::POST,
+                "/api/v1/api-keys",
+                Some(&seller.api_key),
+                Some(json!({ "name": "integration", "scopes": scopes })),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body["api_key"].as_str().unwrap().to_owned()
     }
 
     pub async fn create_product(&self, seller: &Seller, sku: &str) -> Reply {

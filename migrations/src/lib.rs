@@ -10,6 +10,10 @@ mod m20261123_000001_foundation;
 mod m20261123_000002_event_delivery;
 mod m20261123_000003_webhooks;
 mod m20261123_000004_inventory_locations;
+mod m20261123_000005_identity;
+mod m20261123_000006_row_level_security;
+
+pub use m20261123_000006_row_level_security::apply_policies;
 
 pub struct Migrator;
 
@@ -21,6 +25,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_event_delivery::Migration),
             Box::new(m20261123_000003_webhooks::Migration),
             Box::new(m20261123_000004_inventory_locations::Migration),
+            Box::new(m20261123_000005_identity::Migration),
+            // Keep last: it covers every tenant table created before it.
+            Box::new(m20261123_000006_row_level_security::Migration),
         ]
     }
 }

@@ -193,3 +193,122 @@ async fn bad_input_is_a_clear_4xx_problem_and_changes_nothing() {
         .await;
     assert_eq!(list.body["items"], json!([]));
 }
+
+/// The identity routes take garbage as calmly: a 4xx problem, never a 5xx.
+#[tokio::test]
+async fn garbage_at_the_identity_routes_is_a_4xx_problem() {
+    let app = e2e::spawn_app_with(
+        Backend::Sqlite,
+        &[("TOTE_LOGIN_ATTEMPTS_PER_MINUTE", "1000")],
+    )
+    .await;
+    let (seller, owner) = app
+        .signup_owner("Careful Co", "owner@careful.example")
+        .await;
+    let long = "x".repeat(10_000);
+    let cases = [
+        ("/api/v1/auth/login", json!({ "email": 1, "password": [] })),
+        (
+            "/api/v1/auth/login",
+            json!({ "email": long, "password": long }),
+        ),
+        (
+            "/api/v1/auth/login",
+            json!({ "email": "owner@careful.example", "password": "\u{0000}\u{202e}" }),
+        ),
+        (
+            "/api/v1/auth/login",
+            json!({ "email": "owner@careful.example", "password": "x", "totp_code": "１２３４５６" }),
+        ),
+        ("/api/v1/auth/refresh", json!({ "refresh_token": long })),
+        (
+            "/api/v1/auth/refresh",
+            json!({ "refresh_token": "tote_rt_zz" }),
+        ),
+        ("/api/v1/auth/logout", json!({ "refresh_token": null })),
+        (
+            "/api/v1/signup",
+            json!({ "company": "X", "email": "x@x.example", "password": "short" }),
+        ),
+        (
+            "/api/v1/users",
+            json!({ "email": "ü@ß.example", "role": "ADMIN", "password": long }),
+        ),
+        (
+            "/api/v1/api-keys",
+            json!({ "name": long, "scopes": [long] }),
+        ),
+        ("/api/v1/customers/erase", json!({ "email": long })),
+        ("/api/v1/auth/totp/confirm", json!({ "code": "000000" })),
+    ];
+    for (path, body) in cases {
+        for token in [
+            Some(owner.access.as_str()),
+            Some(seller.api_key.as_str()),
+            None,
+        ] {
+            let reply = app
+                .call(Method::POST, path, token, Some(body.clone()))
+                .await;
+            assert!(
+                reply.status.is_client_error(),
+                "{path} {body}: {} {}",
+                reply.status,
+                reply.body
+            );
+            assert_eq!(
+                reply.header("content-type"),
+                Some("application/problem+json"),
+                "{path}"
+            );
+        }
+    }
+    for bearer in [
+        "Bearer",
+        "Bearer ",
+        "Bearer a.b",
+        "Bearer ....",
+        "Basic abc",
+        "Bearer eyJhbGciOiJub25lIn0",
+    ] {
+        let reply = app
+            .raw(
+                app.client
+                    .get(app.url("/api/v1/orders"))
+                    .header("authorization", bearer),
+            )
+            .await;
+        assert_eq!(reply.assert_problem(401), "unauthenticated", "{bearer:?}");
+    }
+    for query in [
+        "?since=yesterday",
+        "?failed=maybe",
+        "?cursor=%%%",
+        "?limit=-1",
+        "?unknown=1",
+    ] {
+        let reply = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/audit{query}"),
+                Some(&owner.access),
+                None,
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{query}: {}",
+            reply.body
+        );
+    }
+    let users = app
+        .call(
+            Method::GET,
+            "/api/v1/users/not-a-uuid",
+            Some(&owner.access),
+            None,
+        )
+        .await;
+    assert_eq!(users.assert_problem(404), "not-found");
+}

@@ -251,7 +251,7 @@ async fn receipts_move_the_average_cost_and_the_valuation_adds_up(backend: Backe
     let seller = app.signup("Costly Ltd").await;
     app.create_product(&seller, "TEA").await;
     for cost in [100, 200] {
-        let r = call(&app, &seller, Method::POST, "/api/v1/inventory/receipts", Some(json!({
+        let r = call(&app, &seller, Method::POST, "/api/v1/receipts", Some(json!({
             "reference": "PO-1",
             "lines": [{ "sku": "TEA", "quantity": 10, "unit_cost": { "amount_minor": cost, "currency": "EUR" } }]
         }))).await;
@@ -279,7 +279,7 @@ async fn receipts_move_the_average_cost_and_the_valuation_adds_up(backend: Backe
         &app,
         &seller,
         Method::POST,
-        "/api/v1/inventory/receipts",
+        "/api/v1/receipts",
         Some(json!({
             "lines": [{ "sku": "TEA", "quantity": 0 }, { "sku": "NOPE", "quantity": 1 }]
         })),
@@ -532,14 +532,7 @@ async fn replenishment_and_the_ledger_check_answer_for_the_tenants_stock(backend
     .await;
     bad.assert_problem(400);
 
-    let check = call(
-        &app,
-        &seller,
-        Method::POST,
-        "/api/v1/inventory/rebuild",
-        None,
-    )
-    .await;
+    let check = call(&app, &seller, Method::POST, "/api/v1/ledger/rebuild", None).await;
     assert_eq!(check.body["drift"], json!([]), "{}", check.body);
     assert!(check.body["levels_checked"].as_u64().unwrap() >= 2);
 }

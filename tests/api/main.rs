@@ -1,9 +1,13 @@
 //! The real app over HTTP. Scenarios that touch the database run on PostgreSQL and SQLite.
 
+mod access_matrix;
 mod admin;
+mod audit;
+mod auth;
 mod bad_input;
 mod events;
 mod inventory;
+mod limits;
 mod orders;
 mod tenancy;
 mod walkthrough;

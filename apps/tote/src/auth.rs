@@ -1,41 +1,114 @@
-//! Authentication: `Authorization: Bearer <api key>` becomes a tenant-scoped `RequestContext`.
+//! Authentication: `Authorization: Bearer <api key | access token>` becomes an
+//! [`Authenticated`] caller (tenant, actor, grant). The access guard ([`crate::guard`])
+//! authenticates and authorises before any handler runs; handlers take [`Caller`] (or [`Who`]).
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
-use futures::future::LocalBoxFuture;
-use kernel::{CorrelationId, RequestContext};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use identity::{Grant, Role};
+use kernel::{CorrelationId, RequestContext, TenantId};
+use uuid::Uuid;
 
-/// An authenticated caller. Taking it as a handler argument is what makes a route private.
+/// Who is calling, as proven by their credentials.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub ctx: RequestContext,
+    /// Set for users (access tokens); `None` for API keys.
+    pub user_id: Option<Uuid>,
+    pub grant: Grant,
+}
+
+impl Authenticated {
+    /// The role to act with: a user's role; a full-access key acts as owner; a scoped key has
+    /// no role (`None`).
+    pub fn role(&self) -> Option<Role> {
+        match &self.grant {
+            Grant::Role(r) => Some(*r),
+            Grant::Scopes(None) => Some(Role::Owner),
+            Grant::Scopes(Some(_)) => None,
+        }
+    }
+}
+
+/// Checks the bearer credentials: an API key (`tote_sk_…`) or an access JWT.
+pub async fn authenticate(state: &AppState, req: &HttpRequest) -> Result<Authenticated, ApiError> {
+    let token = bearer(req).ok_or_else(ApiError::unauthenticated)?;
+    let (tenant, actor, user_id, grant) = if token.starts_with("tote_sk_") {
+        let p = state.identity.authenticate(&token).await?;
+        (
+            p.tenant_id,
+            format!("api_key:{}", p.api_key_id),
+            None,
+            Grant::Scopes(p.scopes),
+        )
+    } else {
+        let claims = state.keys.verify(&token).map_err(|e| {
+            tracing::debug!(reason = %e, "access token refused");
+            ApiError::unauthenticated()
+        })?;
+        if !state.accounts.session_active(claims.session_id).await? {
+            return Err(ApiError::unauthenticated());
+        }
+        (
+            claims.tenant_id,
+            format!("user:{}", claims.user_id),
+            Some(claims.user_id),
+            Grant::Role(claims.role),
+        )
+    };
+    let mut ctx = RequestContext::new(tenant, actor);
+    if let Some(id) = correlation_id(req) {
+        ctx.correlation_id = id;
+    }
+    Ok(Authenticated {
+        ctx,
+        user_id,
+        grant,
+    })
+}
+
+/// An authenticated caller's tenant context. Taking it as a handler argument is what makes a
+/// route private; the access guard put it there after checking the matrix.
 pub struct Caller(pub RequestContext);
 
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer(req);
-        let correlation = correlation_id(req);
-        Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal("AppState missing"))?;
-            let token = token.ok_or_else(ApiError::unauthenticated)?;
-            let principal = state.identity.authenticate(&token).await?;
-            let mut ctx = RequestContext::new(
-                principal.tenant_id,
-                format!("api_key:{}", principal.api_key_id),
-            );
-            if let Some(id) = correlation {
-                ctx.correlation_id = id;
-            }
-            Ok(Caller(ctx))
-        })
+        std::future::ready(who(req).map(|w| Caller(w.ctx)))
     }
 }
 
-fn bearer(req: &HttpRequest) -> Option<String> {
+/// The whole [`Authenticated`] caller, for handlers that need the user or role.
+pub struct Who(pub Authenticated);
+
+impl FromRequest for Who {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(who(req).map(Who))
+    }
+}
+
+fn who(req: &HttpRequest) -> Result<Authenticated, ApiError> {
+    req.extensions()
+        .get::<Authenticated>()
+        .cloned()
+        .ok_or_else(ApiError::unauthenticated)
+}
+
+/// Set by public handlers (sign-up, login) so their audit entry names the tenant and actor.
+#[derive(Debug, Clone)]
+pub struct AuditActor {
+    pub tenant_id: TenantId,
+    pub actor: String,
+}
+
+pub fn bearer(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     scheme
@@ -52,7 +125,6 @@ fn correlation_id(req: &HttpRequest) -> Option<CorrelationId> {
         .and_then(|v| v.to_str().ok())
         .and_then(|raw| uuid::Uuid::parse_str(raw.trim()).ok());
     let from_request = || {
-        use actix_web::HttpMessage;
         let extensions = req.extensions();
         let id = extensions.get::<crate::request_id::RequestId>()?;
         uuid::Uuid::parse_str(&id.0).ok()

@@ -50,6 +50,16 @@ pub struct Settings {
     pub admin_token: Option<Secret>,
     /// `TOTE_WEBHOOK_ALLOW_PRIVATE`: let webhooks reach private addresses. Local testing only.
     pub webhook_allow_private: bool,
+    /// `TOTE_JWT_KEYS`: `kid=/path/ed25519.pem[,kid=/path/older.pem…]`; the first signs. Unset:
+    /// an ephemeral key (tokens die with the process), with a warning.
+    pub jwt_keys: Option<String>,
+    /// `TOTE_TENANT_RATE_PER_MINUTE`: requests a tenant may make per minute (per API process);
+    /// 0 = unlimited.
+    pub tenant_rate_per_minute: u32,
+    /// `TOTE_LOGIN_ATTEMPTS_PER_MINUTE`: login attempts per IP and per account per minute.
+    pub login_attempts_per_minute: u32,
+    /// `TOTE_REQUEST_TIMEOUT_SECS`: longest a handler may take before the caller gets a 503.
+    pub request_timeout_secs: u64,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tote.db?mode=rwc";
@@ -139,6 +149,22 @@ impl Settings {
                 lookup("TOTE_WEBHOOK_ALLOW_PRIVATE"),
                 false,
             )?,
+            jwt_keys: lookup("TOTE_JWT_KEYS").filter(|v| !v.trim().is_empty()),
+            tenant_rate_per_minute: parse(
+                "TOTE_TENANT_RATE_PER_MINUTE",
+                lookup("TOTE_TENANT_RATE_PER_MINUTE"),
+                6000,
+            )?,
+            login_attempts_per_minute: parse(
+                "TOTE_LOGIN_ATTEMPTS_PER_MINUTE",
+                lookup("TOTE_LOGIN_ATTEMPTS_PER_MINUTE"),
+                5,
+            )?,
+            request_timeout_secs: parse(
+                "TOTE_REQUEST_TIMEOUT_SECS",
+                lookup("TOTE_REQUEST_TIMEOUT_SECS"),
+                30,
+            )?,
         })
     }
 
@@ -187,6 +213,22 @@ mod tests {
         assert_eq!(s.database_url.expose(), DEFAULT_DATABASE_URL);
         assert!(s.amqp_url.is_none());
         assert_eq!(s.sqlite_dir().unwrap(), std::path::PathBuf::from("data"));
+    }
+
+    #[test]
+    fn security_limits_default_to_five_logins_and_six_thousand_requests_a_minute() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(
+            (
+                s.login_attempts_per_minute,
+                s.tenant_rate_per_minute,
+                s.request_timeout_secs
+            ),
+            (5, 6000, 30)
+        );
+        assert!(s.jwt_keys.is_none());
+        let err = settings(&[("TOTE_TENANT_RATE_PER_MINUTE", "lots")]).unwrap_err();
+        assert!(err.to_string().contains("TOTE_TENANT_RATE_PER_MINUTE"));
     }
 
     #[test]

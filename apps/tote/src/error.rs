@@ -53,6 +53,8 @@ struct Inner {
     extensions: Map<String, Value>,
     /// Kept for the log of a 5xx; never sent.
     cause: Option<String>,
+    /// Seconds, sent as `Retry-After` (429s).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -70,6 +72,7 @@ impl ApiError {
             errors: Vec::new(),
             extensions: Map::new(),
             cause: None,
+            retry_after: None,
         }))
     }
 
@@ -116,8 +119,49 @@ impl ApiError {
             StatusCode::UNAUTHORIZED,
             "unauthenticated",
             "Authentication required",
-            "send `Authorization: Bearer <api key>`; keys come from POST /api/v1/signup",
+            "send `Authorization: Bearer <api key or access token>`; keys come from POST \
+             /api/v1/signup, access tokens from POST /api/v1/auth/login",
         )
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "You may not do this",
+            detail,
+        )
+    }
+
+    /// 429 with `Retry-After`.
+    pub fn too_many_requests(detail: impl Into<String>, retry_after_secs: u64) -> Self {
+        let secs = retry_after_secs.max(1);
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate-limited",
+            "Too many requests",
+            format!("{}; retry in {secs} s", detail.into()),
+        )
+        .with("retry_after", json!(secs));
+        e.0.retry_after = Some(secs);
+        e
+    }
+
+    /// A plan limit: `429` when it frees up with time (orders/day), else `403`.
+    pub fn quota(detail: impl Into<String>, limit: i64, retry_after_secs: Option<u64>) -> Self {
+        let mut e = Self::new(
+            if retry_after_secs.is_some() {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::FORBIDDEN
+            },
+            "plan-limit",
+            "Your plan's limit is reached",
+            detail,
+        )
+        .with("limit", json!(limit));
+        e.0.retry_after = retry_after_secs.map(|s| s.max(1));
+        e
     }
 
     pub fn internal(cause: impl fmt::Display) -> Self {
@@ -185,6 +229,9 @@ impl ResponseError for ApiError {
         ));
         if e.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if let Some(secs) = e.retry_after {
+            response.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
         response.json(self.body())
     }
@@ -366,9 +413,45 @@ impl From<OrderError> for ApiError {
 
 impl From<IdentityError> for ApiError {
     fn from(e: IdentityError) -> Self {
+        let detail = e.to_string();
         match e {
             IdentityError::Invalid(v) => Self::validation(v),
             IdentityError::Unauthenticated => Self::unauthenticated(),
+            IdentityError::InvalidCredentials => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid-credentials",
+                "Login failed",
+                detail,
+            ),
+            IdentityError::SecondFactorRequired => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "second-factor-required",
+                "A second factor is required",
+                detail,
+            ),
+            IdentityError::InvalidSecondFactor => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid-second-factor",
+                "The second factor is not right",
+                detail,
+            ),
+            IdentityError::InvalidRefreshToken => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid-refresh-token",
+                "The refresh token cannot be used",
+                format!("{detail}; log in again"),
+            ),
+            IdentityError::Forbidden(_) => Self::forbidden(detail),
+            IdentityError::NotFound(_) => Self::not_found(detail),
+            IdentityError::DuplicateEmail => Self::new(
+                StatusCode::CONFLICT,
+                "duplicate-email",
+                "This email is taken",
+                format!("{detail}; log in, or use another email"),
+            ),
+            IdentityError::Conflict(_) => {
+                Self::new(StatusCode::CONFLICT, "conflict", "Conflict", detail)
+            }
             IdentityError::Store(s) => s.into(),
         }
     }

@@ -15,7 +15,7 @@ use utoipa::{Modify, OpenApi};
     paths(routes::health::health, routes::health::ready),
     modifiers(&BearerApiKey),
     tags(
-        (name = "account", description = "Sign-up and API keys"),
+        (name = "account", description = "Sign-up, login and tokens, users and roles, API keys, audit log, data export and erasure"),
         (name = "catalogue", description = "Products"),
         (name = "inventory", description = "Stock levels and counts"),
         (name = "orders", description = "Orders and their reservations"),
@@ -30,6 +30,23 @@ pub struct ApiDoc;
 #[derive(OpenApi)]
 #[openapi(paths(
     routes::signup::signup,
+    routes::auth::login,
+    routes::auth::refresh,
+    routes::auth::logout,
+    routes::auth::me,
+    routes::auth::totp_enrol,
+    routes::auth::totp_confirm,
+    routes::users::create,
+    routes::users::list,
+    routes::users::get,
+    routes::users::update,
+    routes::users::create_key,
+    routes::users::list_keys,
+    routes::users::revoke_key,
+    routes::audit::list,
+    routes::audit::export,
+    routes::audit::erase,
+    routes::admin::set_plan,
     routes::products::create,
     routes::products::list,
     routes::products::get,
@@ -87,7 +104,11 @@ impl Modify for BearerApiKey {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("The API key from POST /api/v1/signup"))
+                    .description(Some(
+                        "An API key (`tote_sk_…`, from sign-up or POST /api/v1/api-keys) or a \
+                         user's access token (EdDSA JWT from POST /api/v1/auth/login). Which \
+                         roles and key scopes may call each route: apps/tote/src/access.rs",
+                    ))
                     .build(),
             ),
         );

@@ -1,8 +1,10 @@
 //! Builds the application on a bound listener, so tests can use port 0 and learn the port.
 
+use crate::audit::AuditSink;
 use crate::config::Settings;
 use crate::consumers;
 use crate::error::{ApiError, json_error, path_error, query_error};
+use crate::jwt::KeySet;
 use crate::metrics::Metrics;
 use crate::relay::{self, InProcessPublisher};
 use crate::routes;
@@ -22,6 +24,7 @@ pub struct Application {
     dispatcher: Option<JoinHandle<()>>,
     hold_expiry: Option<JoinHandle<()>>,
     sampler: JoinHandle<()>,
+    audit_writer: JoinHandle<()>,
     pub store: SqlStore,
 }
 
@@ -39,6 +42,8 @@ pub enum StartupError {
         label: String,
         source: kernel::StoreError,
     },
+    #[error("TOTE_JWT_KEYS: {0}")]
+    JwtKeys(String),
     #[error("cannot set up metrics: {0}")]
     Metrics(String),
     #[error("cannot migrate the database: {0}")]
@@ -106,9 +111,20 @@ impl Application {
             .then(|| crate::hold_expiry::spawn(store.clone(), Duration::from_secs(5)));
         let metrics = Metrics::new().map_err(|e| StartupError::Metrics(e.to_string()))?;
         let sampler = metrics.spawn_sampler(store.clone(), Duration::from_secs(5));
+        let keys = match &settings.jwt_keys {
+            Some(spec) => KeySet::from_spec(spec).map_err(StartupError::JwtKeys)?,
+            None => {
+                tracing::warn!(
+                    "TOTE_JWT_KEYS is not set: signing access tokens with an ephemeral key; \
+                     every login ends when this process stops. Set TOTE_JWT_KEYS in production"
+                );
+                KeySet::ephemeral()
+            }
+        };
+        let (audit, audit_writer) = AuditSink::spawn(store.clone());
         let server = serve(
             listener,
-            AppState::new(store.clone(), &settings, metrics),
+            AppState::new(store.clone(), &settings, metrics, keys, audit),
             settings.max_body_bytes,
         )
         .map_err(|source| StartupError::Bind {
@@ -132,6 +148,7 @@ impl Application {
             dispatcher,
             hold_expiry,
             sampler,
+            audit_writer,
             store,
         })
     }
@@ -152,6 +169,8 @@ impl Application {
             dispatcher.abort();
         }
         self.sampler.abort();
+        // The server (and with it every audit sender) is gone: let the writer drain, briefly.
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.audit_writer).await;
         result
     }
 }
@@ -171,6 +190,7 @@ fn serve(listener: TcpListener, state: AppState, max_body: usize) -> std::io::Re
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(actix_web::middleware::from_fn(crate::guard::middleware))
             .wrap(TracingLogger::<crate::request_id::RootSpan>::new())
             .wrap(http_metrics.clone())
             .wrap(actix_web::middleware::from_fn(

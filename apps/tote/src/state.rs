@@ -1,6 +1,10 @@
 //! The one place concrete adapter types are named: handlers see only `AppState`.
 
+use crate::audit::AuditSink;
 use crate::config::{Secret, Settings};
+use crate::jwt::KeySet;
+use crate::limits::{PlanCache, RateLimiter};
+use identity::account::AccountService;
 use identity::service::IdentityService;
 use inventory::service::InventoryService;
 use kernel::EventHandler;
@@ -8,14 +12,18 @@ use kernel::SystemClock;
 use order::service::OrderService;
 use sql::SqlStore;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub type Identity = IdentityService<SqlStore, SqlStore, SystemClock>;
+pub type Accounts = AccountService<SqlStore, SqlStore, KeySet, SystemClock>;
 pub type Inventory = InventoryService<SqlStore, SqlStore, SqlStore, SqlStore, SystemClock>;
 pub type Orders = OrderService<SqlStore, SqlStore, SystemClock>;
 
 pub struct AppState {
     pub store: SqlStore,
     pub identity: Identity,
+    pub accounts: Accounts,
+    pub keys: KeySet,
     pub inventory: Inventory,
     pub orders: Orders,
     /// The event consumers, for replaying their dead letters.
@@ -24,13 +32,33 @@ pub struct AppState {
     pub amqp_url: Option<Secret>,
     pub metrics: crate::metrics::Metrics,
     pub webhook_allow_private: bool,
+    pub limits: Limits,
+    pub audit: AuditSink,
+    pub request_timeout: Duration,
+}
+
+/// Rate limits and plan caches (in-process, per API pod).
+pub struct Limits {
+    pub login_per_ip: RateLimiter,
+    pub login_per_account: RateLimiter,
+    pub per_tenant: RateLimiter,
+    pub plans: PlanCache,
 }
 
 impl AppState {
-    pub fn new(store: SqlStore, settings: &Settings, metrics: crate::metrics::Metrics) -> Self {
+    pub fn new(
+        store: SqlStore,
+        settings: &Settings,
+        metrics: crate::metrics::Metrics,
+        keys: KeySet,
+        audit: AuditSink,
+    ) -> Self {
         let s = store.clone();
+        let minute = Duration::from_secs(60);
         Self {
             identity: IdentityService::new(s.clone(), s.clone(), SystemClock),
+            accounts: AccountService::new(s.clone(), s.clone(), keys.clone(), SystemClock),
+            keys,
             inventory: InventoryService::new(
                 s.clone(),
                 s.clone(),
@@ -44,6 +72,14 @@ impl AppState {
             amqp_url: settings.amqp_url.clone(),
             metrics,
             webhook_allow_private: settings.webhook_allow_private,
+            limits: Limits {
+                login_per_ip: RateLimiter::new(settings.login_attempts_per_minute, minute),
+                login_per_account: RateLimiter::new(settings.login_attempts_per_minute, minute),
+                per_tenant: RateLimiter::new(settings.tenant_rate_per_minute, minute),
+                plans: PlanCache::default(),
+            },
+            audit,
+            request_timeout: Duration::from_secs(settings.request_timeout_secs.max(1)),
             store,
         }
     }

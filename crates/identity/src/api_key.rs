@@ -1,3 +1,4 @@
+use crate::Scope;
 use chrono::{DateTime, Utc};
 use kernel::{ApiKeyId, TenantId};
 use rand::RngCore;
@@ -46,11 +47,23 @@ pub struct ApiKey {
     pub hash: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// `None`: full access (every key made before scopes existed, and the sign-up key).
+    pub scopes: Option<Vec<Scope>>,
 }
 
 impl ApiKey {
     /// A fresh random key for the tenant: the record to store and the secret to show once.
     pub fn generate(tenant_id: TenantId, name: &str, now: DateTime<Utc>) -> (ApiKey, ApiKeySecret) {
+        Self::generate_scoped(tenant_id, name, None, now)
+    }
+
+    /// Like [`ApiKey::generate`], limited to `scopes` (`None`: full access).
+    pub fn generate_scoped(
+        tenant_id: TenantId,
+        name: &str,
+        scopes: Option<Vec<Scope>>,
+        now: DateTime<Utc>,
+    ) -> (ApiKey, ApiKeySecret) {
         let mut bytes = [0u8; SECRET_BYTES];
         rand::rng().fill_bytes(&mut bytes);
         let secret = ApiKeySecret(format!("{PREFIX}{}", hex::encode(bytes)));
@@ -62,6 +75,7 @@ impl ApiKey {
             hash: secret.hash(),
             created_at: now,
             revoked_at: None,
+            scopes,
         };
         (key, secret)
     }

@@ -135,6 +135,11 @@ pub trait InventoryTransaction: StockLedger + Send {
     async fn record_movement(&mut self, movement: &StockMovement) -> Result<(), StoreError>;
     /// Reads the product and holds it until commit (receipts move its average cost).
     async fn lock_product(&mut self, sku: &Sku) -> Result<Option<Product>, StoreError>;
+    /// The warehouse with this code, or the default one for `None`.
+    async fn find_warehouse(
+        &mut self,
+        code: Option<String>,
+    ) -> Result<Option<Warehouse>, StoreError>;
     async fn save_average_cost(&mut self, sku: &Sku, cost: Money) -> Result<(), StoreError>;
     async fn insert_hold(&mut self, hold: &Hold) -> Result<(), StoreError>;
     async fn lock_hold(&mut self, id: HoldId) -> Result<Option<Hold>, StoreError>;

@@ -95,7 +95,7 @@ impl SqlStore {
     ) -> Result<RelayRound, StoreError> {
         match self.db.get_database_backend() {
             DatabaseBackend::Postgres => {
-                let tx = self.db.begin().await.map_err(store_err)?;
+                let tx = self.begin_all_tenants().await?;
                 let round =
                     claim_publish_mark(&tx, publisher, limit, " FOR UPDATE SKIP LOCKED").await?;
                 tx.commit().await.map_err(store_err)?;

@@ -1,22 +1,115 @@
-use crate::entities::{api_key, tenant};
-use crate::{SqlStore, store_err};
+use crate::entities::{api_key, order as order_row, product, refresh_token, tenant, user};
+use crate::{SqlStore, is_unique_violation, store_err};
 use async_trait::async_trait;
-use identity::ports::{ApiKeyRepository, TenantRepository};
-use identity::{ApiKey, Tenant};
-use kernel::{ApiKeyId, StoreError, TenantId};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+use chrono::{DateTime, Utc};
+use identity::ports::{
+    ActiveKey, ApiKeyRepository, RefreshTokenRepository, TenantRepository, UserRepository,
 };
+use identity::token::RefreshToken;
+use identity::{ApiKey, Plan, Role, Scope, Tenant, User};
+use kernel::{ApiKeyId, StoreError, TenantId};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+fn scopes_json(scopes: &Option<Vec<Scope>>) -> Option<serde_json::Value> {
+    scopes
+        .as_ref()
+        .map(|s| serde_json::json!(s.iter().map(|s| s.to_string()).collect::<Vec<_>>()))
+}
+
+fn scopes_from(json: Option<serde_json::Value>) -> Option<Vec<Scope>> {
+    let list = json?;
+    Some(
+        list.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().and_then(Scope::parse))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    )
+}
+
+fn key_row(key: &ApiKey) -> api_key::ActiveModel {
+    api_key::ActiveModel {
+        id: Set(key.id.into_uuid()),
+        tenant_id: Set(key.tenant_id.into_uuid()),
+        name: Set(key.name.clone()),
+        prefix: Set(key.prefix.clone()),
+        hash: Set(key.hash.clone()),
+        created_at: Set(key.created_at),
+        revoked_at: Set(key.revoked_at),
+        scopes: Set(scopes_json(&key.scopes)),
+    }
+}
+
+fn user_row(u: &User) -> user::ActiveModel {
+    user::ActiveModel {
+        id: Set(u.id),
+        tenant_id: Set(u.tenant_id.into_uuid()),
+        email: Set(u.email.clone()),
+        role: Set(u.role.as_str().to_owned()),
+        password_hash: Set(u.password_hash.clone()),
+        active: Set(u.active),
+        totp_secret: Set(u.totp_secret.clone()),
+        totp_enabled: Set(u.totp_enabled),
+        recovery_codes: Set(serde_json::json!(u.recovery_codes)),
+        created_at: Set(u.created_at),
+        updated_at: Set(u.updated_at),
+    }
+}
+
+fn to_user(m: user::Model) -> Result<User, StoreError> {
+    Ok(User {
+        id: m.id,
+        tenant_id: TenantId::from_uuid(m.tenant_id),
+        role: Role::parse(&m.role)
+            .ok_or_else(|| StoreError::new(format!("unknown role {:?}", m.role)))?,
+        email: m.email,
+        password_hash: m.password_hash,
+        active: m.active,
+        totp_secret: m.totp_secret,
+        totp_enabled: m.totp_enabled,
+        recovery_codes: serde_json::from_value(m.recovery_codes).unwrap_or_default(),
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+fn to_token(m: refresh_token::Model) -> RefreshToken {
+    RefreshToken {
+        id: m.id,
+        tenant_id: TenantId::from_uuid(m.tenant_id),
+        user_id: m.user_id,
+        family_id: m.family_id,
+        hash: m.hash,
+        created_at: m.created_at,
+        expires_at: m.expires_at,
+        used_at: m.used_at,
+        revoked_at: m.revoked_at,
+    }
+}
 
 #[async_trait]
 impl TenantRepository for SqlStore {
-    async fn create_with_key(&self, t: &Tenant, key: &ApiKey) -> Result<(), StoreError> {
+    async fn create_with_key(
+        &self,
+        t: &Tenant,
+        key: &ApiKey,
+        owner: Option<User>,
+    ) -> Result<bool, StoreError> {
         let tx = self.db.begin().await.map_err(store_err)?;
         tenant::Entity::insert(tenant::ActiveModel {
             id: Set(t.id.into_uuid()),
             company: Set(t.company.clone()),
             email: Set(t.email.clone()),
             created_at: Set(t.created_at),
+            plan_orders_per_day: Set(None),
+            plan_max_skus: Set(None),
         })
         .exec_without_returning(&tx)
         .await
@@ -30,38 +123,337 @@ impl TenantRepository for SqlStore {
             .exec_without_returning(&tx)
             .await
             .map_err(store_err)?;
-        api_key::Entity::insert(api_key::ActiveModel {
-            id: Set(key.id.into_uuid()),
-            tenant_id: Set(key.tenant_id.into_uuid()),
-            name: Set(key.name.clone()),
-            prefix: Set(key.prefix.clone()),
-            hash: Set(key.hash.clone()),
-            created_at: Set(key.created_at),
-            revoked_at: Set(key.revoked_at),
-        })
-        .exec_without_returning(&tx)
-        .await
-        .map_err(store_err)?;
-        tx.commit().await.map_err(store_err)
+        api_key::Entity::insert(key_row(key))
+            .exec_without_returning(&tx)
+            .await
+            .map_err(store_err)?;
+        if let Some(owner) = owner {
+            match user::Entity::insert(user_row(&owner))
+                .exec_without_returning(&tx)
+                .await
+            {
+                Err(e) if is_unique_violation(&e) => return Ok(false),
+                other => other.map_err(store_err)?,
+            };
+        }
+        tx.commit().await.map_err(store_err)?;
+        Ok(true)
+    }
+
+    async fn plan(&self, tenant: TenantId) -> Result<Plan, StoreError> {
+        let row = tenant::Entity::find_by_id(tenant.into_uuid())
+            .one(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(row
+            .map(|t| Plan {
+                orders_per_day: t.plan_orders_per_day,
+                max_skus: t.plan_max_skus,
+            })
+            .unwrap_or_default())
     }
 }
 
 #[async_trait]
 impl ApiKeyRepository for SqlStore {
-    async fn find_active_by_hash(
-        &self,
-        hash: &str,
-    ) -> Result<Option<(TenantId, ApiKeyId)>, StoreError> {
-        let row: Option<(uuid::Uuid, uuid::Uuid)> = api_key::Entity::find()
-            .select_only()
-            .column(api_key::Column::TenantId)
-            .column(api_key::Column::Id)
+    async fn find_active_by_hash(&self, hash: &str) -> Result<Option<ActiveKey>, StoreError> {
+        let row = api_key::Entity::find()
             .filter(api_key::Column::Hash.eq(hash))
             .filter(api_key::Column::RevokedAt.is_null())
-            .into_tuple()
             .one(&self.db)
             .await
             .map_err(store_err)?;
-        Ok(row.map(|(t, k)| (TenantId::from_uuid(t), ApiKeyId::from_uuid(k))))
+        Ok(row.map(|k| ActiveKey {
+            tenant_id: TenantId::from_uuid(k.tenant_id),
+            id: ApiKeyId::from_uuid(k.id),
+            scopes: scopes_from(k.scopes),
+        }))
+    }
+
+    async fn create(&self, key: &ApiKey) -> Result<(), StoreError> {
+        api_key::Entity::insert(key_row(key))
+            .exec_without_returning(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn list(&self, tenant: TenantId) -> Result<Vec<ApiKey>, StoreError> {
+        let rows = api_key::Entity::find()
+            .filter(api_key::Column::TenantId.eq(tenant.into_uuid()))
+            .order_by_desc(api_key::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|k| ApiKey {
+                id: ApiKeyId::from_uuid(k.id),
+                tenant_id: TenantId::from_uuid(k.tenant_id),
+                name: k.name,
+                prefix: k.prefix,
+                hash: k.hash,
+                created_at: k.created_at,
+                revoked_at: k.revoked_at,
+                scopes: scopes_from(k.scopes),
+            })
+            .collect())
+    }
+
+    async fn revoke(
+        &self,
+        tenant: TenantId,
+        id: ApiKeyId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = api_key::Entity::update_many()
+            .col_expr(api_key::Column::RevokedAt, Expr::value(at))
+            .filter(api_key::Column::TenantId.eq(tenant.into_uuid()))
+            .filter(api_key::Column::Id.eq(id.into_uuid()))
+            .filter(api_key::Column::RevokedAt.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(done.rows_affected == 1)
+    }
+}
+
+#[async_trait]
+impl UserRepository for SqlStore {
+    async fn insert(&self, u: &User) -> Result<bool, StoreError> {
+        match user::Entity::insert(user_row(u))
+            .exec_without_returning(&self.db)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if is_unique_violation(&e) => Ok(false),
+            Err(e) => Err(store_err(e)),
+        }
+    }
+
+    async fn find_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        user::Entity::find()
+            .filter(user::Column::Email.eq(email))
+            .one(&self.db)
+            .await
+            .map_err(store_err)?
+            .map(to_user)
+            .transpose()
+    }
+
+    async fn get(&self, tenant: TenantId, id: Uuid) -> Result<Option<User>, StoreError> {
+        user::Entity::find_by_id(id)
+            .filter(user::Column::TenantId.eq(tenant.into_uuid()))
+            .one(&self.db)
+            .await
+            .map_err(store_err)?
+            .map(to_user)
+            .transpose()
+    }
+
+    async fn list(&self, tenant: TenantId) -> Result<Vec<User>, StoreError> {
+        user::Entity::find()
+            .filter(user::Column::TenantId.eq(tenant.into_uuid()))
+            .order_by_asc(user::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(store_err)?
+            .into_iter()
+            .map(to_user)
+            .collect()
+    }
+
+    async fn swap_recovery_codes(&self, u: &User, expected: &[String]) -> Result<bool, StoreError> {
+        let current = user::Entity::find()
+            .filter(user::Column::TenantId.eq(u.tenant_id.into_uuid()))
+            .filter(user::Column::Id.eq(u.id))
+            .one(&self.db)
+            .await
+            .map_err(store_err)?;
+        // Compare-and-set on the whole list (portable, no JSON operators; the list is short),
+        // guarded by `updated_at` so two concurrent spenders cannot both win.
+        let Some(current) = current else {
+            return Ok(false);
+        };
+        let stored: Vec<String> =
+            serde_json::from_value(current.recovery_codes.clone()).unwrap_or_default();
+        if stored != expected {
+            return Ok(false);
+        }
+        let done = user::Entity::update_many()
+            .col_expr(
+                user::Column::RecoveryCodes,
+                Expr::value(codes_json(&u.recovery_codes)),
+            )
+            .col_expr(user::Column::UpdatedAt, Expr::value(u.updated_at))
+            .filter(user::Column::TenantId.eq(u.tenant_id.into_uuid()))
+            .filter(user::Column::Id.eq(u.id))
+            .filter(user::Column::UpdatedAt.eq(current.updated_at))
+            .exec(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(done.rows_affected == 1)
+    }
+
+    async fn update(&self, u: &User) -> Result<(), StoreError> {
+        user::Entity::update_many()
+            .col_expr(user::Column::Role, Expr::value(u.role.as_str()))
+            .col_expr(user::Column::Active, Expr::value(u.active))
+            .col_expr(user::Column::TotpSecret, Expr::value(u.totp_secret.clone()))
+            .col_expr(user::Column::TotpEnabled, Expr::value(u.totp_enabled))
+            .col_expr(
+                user::Column::RecoveryCodes,
+                Expr::value(serde_json::json!(u.recovery_codes)),
+            )
+            .col_expr(user::Column::UpdatedAt, Expr::value(u.updated_at))
+            .filter(user::Column::TenantId.eq(u.tenant_id.into_uuid()))
+            .filter(user::Column::Id.eq(u.id))
+            .exec(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+}
+
+fn codes_json(codes: &[String]) -> serde_json::Value {
+    serde_json::json!(codes)
+}
+
+#[async_trait]
+impl RefreshTokenRepository for SqlStore {
+    async fn insert(&self, t: &RefreshToken) -> Result<(), StoreError> {
+        refresh_token::Entity::insert(refresh_token::ActiveModel {
+            id: Set(t.id),
+            tenant_id: Set(t.tenant_id.into_uuid()),
+            user_id: Set(t.user_id),
+            family_id: Set(t.family_id),
+            hash: Set(t.hash.clone()),
+            created_at: Set(t.created_at),
+            expires_at: Set(t.expires_at),
+            used_at: Set(t.used_at),
+            revoked_at: Set(t.revoked_at),
+        })
+        .exec_without_returning(&self.db)
+        .await
+        .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn find_by_hash(&self, hash: &str) -> Result<Option<RefreshToken>, StoreError> {
+        Ok(refresh_token::Entity::find()
+            .filter(refresh_token::Column::Hash.eq(hash))
+            .one(&self.db)
+            .await
+            .map_err(store_err)?
+            .map(to_token))
+    }
+
+    async fn mark_used(&self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let done = refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::UsedAt, Expr::value(at))
+            .filter(refresh_token::Column::Id.eq(id))
+            .filter(refresh_token::Column::UsedAt.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(done.rows_affected == 1)
+    }
+
+    async fn revoke_family(&self, family: Uuid, at: DateTime<Utc>) -> Result<(), StoreError> {
+        refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::RevokedAt, Expr::value(at))
+            .filter(refresh_token::Column::FamilyId.eq(family))
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn revoke_user(&self, user: Uuid, at: DateTime<Utc>) -> Result<(), StoreError> {
+        refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::RevokedAt, Expr::value(at))
+            .filter(refresh_token::Column::UserId.eq(user))
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn session_active(&self, family: Uuid) -> Result<bool, StoreError> {
+        let n = refresh_token::Entity::find()
+            .filter(refresh_token::Column::FamilyId.eq(family))
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .count(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(n > 0)
+    }
+}
+
+/// The smallest UUIDv7 of a moment: every id made at or after it sorts at or after it.
+fn min_uuid_v7(at: DateTime<Utc>) -> Uuid {
+    let ms = at.timestamp_millis().max(0) as u64;
+    let mut b = [0u8; 16];
+    b[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
+    b[6] = 0x70;
+    b[8] = 0x80;
+    Uuid::from_bytes(b)
+}
+
+impl SqlStore {
+    /// Orders the tenant placed since `since` (ids are UUIDv7, so this is an index range).
+    pub async fn orders_since(
+        &self,
+        tenant: TenantId,
+        since: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let n = order_row::Entity::find()
+            .filter(order_row::Column::TenantId.eq(tenant.into_uuid()))
+            .filter(order_row::Column::Id.gte(min_uuid_v7(since)))
+            .count(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(n as i64)
+    }
+
+    /// SKUs in the tenant's catalogue.
+    pub async fn sku_count(&self, tenant: TenantId) -> Result<i64, StoreError> {
+        let n = product::Entity::find()
+            .filter(product::Column::TenantId.eq(tenant.into_uuid()))
+            .count(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(n as i64)
+    }
+
+    /// Sets a tenant's plan limits (operators; `None` = unlimited).
+    pub async fn set_plan(&self, tenant: TenantId, plan: Plan) -> Result<(), StoreError> {
+        tenant::Entity::update_many()
+            .col_expr(
+                tenant::Column::PlanOrdersPerDay,
+                Expr::value(plan.orders_per_day),
+            )
+            .col_expr(tenant::Column::PlanMaxSkus, Expr::value(plan.max_skus))
+            .filter(tenant::Column::Id.eq(tenant.into_uuid()))
+            .exec(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_minimum_v7_of_a_moment_sorts_before_every_id_made_from_then_on() {
+        let now = Utc::now();
+        let floor = min_uuid_v7(now);
+        assert_eq!(floor.get_version_num(), 7);
+        assert!(Uuid::now_v7() >= floor);
+        assert!(min_uuid_v7(now - chrono::Duration::milliseconds(1)) < floor);
     }
 }

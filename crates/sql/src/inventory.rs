@@ -15,7 +15,7 @@ use kernel::{
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use std::collections::HashMap;
 
@@ -229,7 +229,7 @@ pub(crate) async fn default_warehouse_id(
 #[async_trait]
 impl ProductRepository for SqlStore {
     async fn insert(&self, p: &Product) -> Result<(), InventoryError> {
-        let tx = self.db.begin().await.map_err(store_err)?;
+        let tx = self.begin_tenant(p.tenant_id).await?;
         let inserted = product::Entity::insert(product_row(p))
             .exec_without_returning(&tx)
             .await;
@@ -276,7 +276,7 @@ impl ProductRepository for SqlStore {
             return Ok(());
         };
         let tenant = first.tenant_id;
-        let tx = self.db.begin().await.map_err(store_err)?;
+        let tx = self.begin_tenant(tenant).await?;
         // Name the first SKU that is taken, so the report can point at its line.
         for chunk in products.chunks(500) {
             let taken = product::Entity::find()

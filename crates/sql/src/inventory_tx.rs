@@ -1,7 +1,9 @@
 //! The inventory unit of work: one database transaction confined to one tenant.
 
-use crate::entities::{product, reservation_hold, stock_level, stock_movement, stock_transfer};
-use crate::inventory::{movement_row, to_level, with_components};
+use crate::entities::{
+    product, reservation_hold, stock_level, stock_movement, stock_transfer, warehouse,
+};
+use crate::inventory::{movement_row, to_level, to_warehouse, with_components};
 use crate::stock::{hold_row, to_hold, to_transfer, transfer_row};
 use crate::{SqlStore, outbox, stock_ledger, store_err};
 use async_trait::async_trait;
@@ -12,12 +14,12 @@ use inventory::kit::KitComponent;
 use inventory::ports::{InventoryTransaction, InventoryUnitOfWork};
 use inventory::reservations::{MovementMeta, StockLedger};
 use inventory::transfer::Transfer;
-use inventory::{Product, StockDelta, StockLevel, StockMovement};
+use inventory::{Product, StockDelta, StockLevel, StockMovement, Warehouse};
 use kernel::{EventEnvelope, HoldId, Money, Sku, StoreError, TenantId, TransferId, WarehouseId};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use std::collections::HashMap;
 
@@ -29,7 +31,7 @@ pub struct SqlInventoryTx {
 #[async_trait]
 impl InventoryUnitOfWork for SqlStore {
     async fn begin(&self, tenant: TenantId) -> Result<Box<dyn InventoryTransaction>, StoreError> {
-        let tx = self.db.begin().await.map_err(store_err)?;
+        let tx = self.begin_tenant(tenant).await?;
         Ok(Box::new(SqlInventoryTx { tx, tenant }))
     }
 
@@ -40,7 +42,9 @@ impl InventoryUnitOfWork for SqlStore {
     ) -> Result<Vec<(TenantId, HoldId)>, StoreError> {
         // Only ids: each hold is then re-locked and re-checked in its own transaction, so two
         // workers that both see a hold release it once (the second finds it expired already).
-        let mut query = reservation_hold::Entity::find()
+        // Across tenants on purpose, like the outbox relay: a deliberate row-security bypass.
+        let tx = self.begin_all_tenants().await?;
+        let query = reservation_hold::Entity::find()
             .select_only()
             .column(reservation_hold::Column::TenantId)
             .column(reservation_hold::Column::Id)
@@ -48,14 +52,9 @@ impl InventoryUnitOfWork for SqlStore {
             .filter(reservation_hold::Column::ExpiresAt.lte(now))
             .order_by_asc(reservation_hold::Column::ExpiresAt)
             .limit(u64::from(limit));
-        if self.db.get_database_backend() == DatabaseBackend::Postgres {
-            query = query.lock_with_behavior(
-                sea_orm::sea_query::LockType::Update,
-                sea_orm::sea_query::LockBehavior::SkipLocked,
-            );
-        }
         let rows: Vec<(uuid::Uuid, uuid::Uuid)> =
-            query.into_tuple().all(&self.db).await.map_err(store_err)?;
+            query.into_tuple().all(&tx).await.map_err(store_err)?;
+        tx.commit().await.map_err(store_err)?;
         Ok(rows
             .into_iter()
             .map(|(t, h)| (TenantId::from_uuid(t), HoldId::from_uuid(h)))
@@ -170,6 +169,24 @@ impl InventoryTransaction for SqlInventoryTx {
                 .await?
                 .pop(),
         )
+    }
+
+    async fn find_warehouse(
+        &mut self,
+        code: Option<String>,
+    ) -> Result<Option<Warehouse>, StoreError> {
+        let mut query = warehouse::Entity::find()
+            .filter(warehouse::Column::TenantId.eq(self.tenant.into_uuid()));
+        query = match code {
+            Some(code) => query.filter(warehouse::Column::Code.eq(code)),
+            None => query.filter(warehouse::Column::IsDefault.eq(true)),
+        };
+        query
+            .one(&self.tx)
+            .await
+            .map_err(store_err)?
+            .map(to_warehouse)
+            .transpose()
     }
 
     async fn save_average_cost(&mut self, sku: &Sku, cost: Money) -> Result<(), StoreError> {

@@ -6,6 +6,7 @@
 //! It turns driver errors into business errors (a unique-key violation becomes `DuplicateSku`).
 //! It must never hold a business rule: it stores what the domain decided.
 
+mod audit;
 pub mod entities;
 mod events;
 mod identity;
@@ -18,6 +19,7 @@ mod stock_ledger;
 mod store;
 mod webhooks;
 
+pub use audit::EXPORT_SECTIONS;
 pub use events::{DeadLetter, InboxTx, RelayRound};
 pub use outbox::OutboxRow;
 pub use store::{SqlConfig, SqlStore};

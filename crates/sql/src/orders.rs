@@ -15,7 +15,7 @@ use order::ports::{
 use order::{Address, Order, OrderError, OrderLine, OrderStatus};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select, TransactionTrait,
+    QueryOrder, QuerySelect, Select,
 };
 use std::collections::HashMap;
 
@@ -133,7 +133,7 @@ pub struct SqlOrderTx {
 #[async_trait]
 impl OrderUnitOfWork for SqlStore {
     async fn begin(&self, tenant: TenantId) -> Result<Box<dyn OrderTransaction>, StoreError> {
-        let tx = self.db.begin().await.map_err(store_err)?;
+        let tx = self.begin_tenant(tenant).await?;
         Ok(Box::new(SqlOrderTx { tx, tenant }))
     }
 }

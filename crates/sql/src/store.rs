@@ -2,7 +2,10 @@ use crate::store_err;
 use kernel::StoreError;
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, Statement, TransactionTrait,
+};
 use std::time::Duration;
 
 /// How to reach the database.
@@ -47,7 +50,42 @@ impl SqlStore {
 
     /// Brings the schema up to date. Safe to run at every start.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        Migrator::up(&self.db, None).await.map_err(store_err)
+        Migrator::up(&self.db, None).await.map_err(store_err)?;
+        // Idempotent: also covers tenant tables of migrations applied after the RLS one.
+        migrations::apply_policies(&self.db)
+            .await
+            .map_err(store_err)
+    }
+
+    /// A transaction confined to `tenant`: on PostgreSQL it sets `app.tenant_id` for this
+    /// transaction only, so row-level security admits only the tenant's rows (one statement).
+    pub(crate) async fn begin_tenant(
+        &self,
+        tenant: kernel::TenantId,
+    ) -> Result<DatabaseTransaction, StoreError> {
+        let tx = self.db.begin().await.map_err(store_err)?;
+        if tx.get_database_backend() == DatabaseBackend::Postgres {
+            tx.execute(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                "SELECT set_config('app.tenant_id', $1, true)",
+                [tenant.into_uuid().to_string().into()],
+            ))
+            .await
+            .map_err(store_err)?;
+        }
+        Ok(tx)
+    }
+
+    /// A transaction that deliberately sees every tenant (`app.bypass_rls`): only for
+    /// background work across tenants (outbox relay, webhook dispatch) and log-in look-ups.
+    pub(crate) async fn begin_all_tenants(&self) -> Result<DatabaseTransaction, StoreError> {
+        let tx = self.db.begin().await.map_err(store_err)?;
+        if tx.get_database_backend() == DatabaseBackend::Postgres {
+            tx.execute_unprepared("SELECT set_config('app.bypass_rls', 'on', true)")
+                .await
+                .map_err(store_err)?;
+        }
+        Ok(tx)
     }
 
     /// Readiness: can we run a query right now?
@@ -79,6 +117,12 @@ impl SqlStore {
 
     pub async fn close(self) -> Result<(), StoreError> {
         self.db.close().await.map_err(store_err)
+    }
+
+    /// The underlying connection, for tests and operational commands only; application code
+    /// goes through the ports.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
     }
 
     /// Runs a statement with no result; for tests and operational commands.

@@ -68,7 +68,10 @@ impl World {
         .validate(TenantId::new(), Utc::now())
         .unwrap();
         let (key, _) = ApiKey::generate(tenant.id, "default", Utc::now());
-        self.store().create_with_key(&tenant, &key).await.unwrap();
+        self.store()
+            .create_with_key(&tenant, &key, None)
+            .await
+            .unwrap();
         RequestContext::new(tenant.id, format!("api_key:{}", key.id))
     }
 

@@ -43,7 +43,7 @@ async fn tenant(db: &TestDb) -> TenantId {
     .validate(TenantId::new(), Utc::now())
     .unwrap();
     let (key, _) = ApiKey::generate(t.id, "k", Utc::now());
-    db.store.create_with_key(&t, &key).await.unwrap();
+    db.store.create_with_key(&t, &key, None).await.unwrap();
     t.id
 }
 

@@ -3,7 +3,7 @@
 use crate::auth::Operator;
 use crate::error::ApiError;
 use crate::state::AppState;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, put, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -163,4 +163,44 @@ pub async fn replay(
             .map_err(|e| ApiError::internal(format!("RabbitMQ: {e}")))?;
     }
     Ok(HttpResponse::Ok().json(result))
+}
+
+/// A tenant's plan limits; absent or null means unlimited.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanRequest {
+    pub orders_per_day: Option<i64>,
+    pub max_skus: Option<i64>,
+}
+
+/// Sets a tenant's plan limits (takes effect within a minute on every API process).
+#[utoipa::path(
+    tag = "operations",
+    params(("id" = uuid::Uuid, Path)),
+    request_body = PlanRequest,
+    security(("admin_token" = [])),
+    responses((status = 200, body = PlanRequest), (status = 400, description = "negative limit"))
+)]
+#[put("/admin/tenants/{id}/plan")]
+pub async fn set_plan(
+    state: web::Data<AppState>,
+    _: Operator,
+    id: web::Path<String>,
+    body: web::Json<PlanRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let tenant = uuid::Uuid::parse_str(&id)
+        .map(kernel::TenantId::from_uuid)
+        .map_err(|_| ApiError::not_found(format!("tenant {id} not found")))?;
+    let plan = identity::Plan {
+        orders_per_day: body.orders_per_day,
+        max_skus: body.max_skus,
+    };
+    if plan.orders_per_day.is_some_and(|n| n < 0) || plan.max_skus.is_some_and(|n| n < 0) {
+        return Err(ApiError::bad_request(
+            "limits are 0 or more, or null for unlimited",
+        ));
+    }
+    state.store.set_plan(tenant, plan).await?;
+    state.limits.plans.forget(tenant);
+    Ok(HttpResponse::Ok().json(body.into_inner()))
 }

@@ -1,6 +1,8 @@
 //! HTTP controllers: parse, call a use case, map the result. No business rule lives here.
 
 pub mod admin;
+pub mod audit;
+pub mod auth;
 pub mod events;
 pub mod health;
 pub mod inventory;
@@ -8,6 +10,7 @@ pub mod orders;
 pub mod products;
 pub mod signup;
 pub mod stock_ops;
+pub mod users;
 pub mod warehouses;
 pub mod webhooks;
 
@@ -24,6 +27,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1")
             .service(crate::openapi::document)
             .service(signup::signup)
+            .service(auth::login)
+            .service(auth::refresh)
+            .service(auth::logout)
+            .service(auth::me)
+            .service(auth::totp_enrol)
+            .service(auth::totp_confirm)
+            .service(users::create)
+            .service(users::list)
+            .service(users::get)
+            .service(users::update)
+            .service(users::create_key)
+            .service(users::list_keys)
+            .service(users::revoke_key)
+            .service(audit::list)
+            .service(audit::export)
+            .service(audit::erase)
+            .service(admin::set_plan)
             .service(products::create)
             .service(products::list)
             .service(products::get)

@@ -248,6 +248,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let idempotency = idempotency(&req, &body)?;
+    crate::quota::admit_order(&state, ctx.tenant_id).await?;
     let placement = match state.orders.place(&ctx, body.into(), idempotency).await {
         Err(e @ order::OrderError::InsufficientStock(_)) => {
             state.metrics.reservations_refused.inc();

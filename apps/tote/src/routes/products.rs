@@ -157,6 +157,7 @@ pub async fn create(
     Caller(ctx): Caller,
     body: web::Json<CreateProductRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    crate::quota::admit_sku(&state, ctx.tenant_id).await?;
     let product = state
         .inventory
         .register_product(&ctx, body.into_inner().into())

@@ -65,7 +65,7 @@ fn money(field: String, m: MoneyDto) -> Result<Money, ApiError> {
         (status = 422, body = Problem, content_type = "application/problem+json")
     )
 )]
-#[post("/inventory/receipts")]
+#[post("/receipts")]
 pub async fn receive(
     state: web::Data<AppState>,
     Caller(ctx): Caller,
@@ -400,7 +400,7 @@ pub struct DriftResponse {
     security(("api_key" = [])),
     responses((status = 200, body = DriftResponse))
 )]
-#[post("/inventory/rebuild")]
+#[post("/ledger/rebuild")]
 pub async fn rebuild(
     state: web::Data<AppState>,
     Caller(ctx): Caller,

@@ -38,29 +38,36 @@ where
             clock,
         }
     }
+}
 
-    /// The named warehouse, or the default one when no code is given.
-    async fn warehouse(
-        &self,
-        ctx: &RequestContext,
-        code: Option<&str>,
-    ) -> Result<Warehouse, InventoryError> {
-        match code {
-            Some(code) => {
-                let code = crate::warehouse::parse_warehouse_code(code)
-                    .map_err(|e| kernel::ValidationErrors::single("warehouse", e))?;
-                self.warehouses
-                    .by_code(ctx.tenant_id, &code)
-                    .await?
-                    .ok_or(InventoryError::UnknownWarehouse(code))
-            }
-            None => self
-                .warehouses
-                .default_warehouse(ctx.tenant_id)
-                .await?
-                .ok_or_else(|| InventoryError::UnknownWarehouse("(default)".into())),
-        }
+/// The named warehouse (or the default one), read inside the unit of work so the whole
+/// command sees one tenant-scoped snapshot.
+async fn warehouse_in(
+    tx: &mut dyn crate::ports::InventoryTransaction,
+    code: Option<&str>,
+) -> Result<Warehouse, InventoryError> {
+    let code = code
+        .map(crate::warehouse::parse_warehouse_code)
+        .transpose()
+        .map_err(|e| kernel::ValidationErrors::single("warehouse", e))?;
+    tx.find_warehouse(code.clone())
+        .await?
+        .ok_or_else(|| InventoryError::UnknownWarehouse(code.unwrap_or_else(|| "(default)".into())))
+}
+
+/// A product read inside the unit of work; stock commands refuse kits (no stock of their own).
+async fn stocked_product(
+    tx: &mut dyn crate::ports::InventoryTransaction,
+    sku: &Sku,
+) -> Result<crate::Product, InventoryError> {
+    let product = tx
+        .lock_product(sku)
+        .await?
+        .ok_or_else(|| InventoryError::UnknownSku(sku.clone()))?;
+    if product.is_kit() {
+        return Err(InventoryError::KitHasNoStock(sku.clone()));
     }
+    Ok(product)
 }
 
 /// Locks every warehouse's row of `sku` (in the one lock order) and returns the SKU's total

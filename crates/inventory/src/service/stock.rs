@@ -1,6 +1,9 @@
 //! Stock figures: counts, receipts, the ledger, rebuilds, replenishment and valuation.
 
-use super::{InventoryService, lock_sku_everywhere, low_stock_alert, sku_event};
+use super::{
+    InventoryService, lock_sku_everywhere, low_stock_alert, sku_event, stocked_product,
+    warehouse_in,
+};
 use crate::ledger::{self, Drift};
 use crate::ports::{InventoryUnitOfWork, ProductRepository, StockQueries, WarehouseRepository};
 use crate::replenishment::{
@@ -136,12 +139,9 @@ where
         cmd: SetCountedQuantity,
     ) -> Result<StockLevel, InventoryError> {
         let reason = check_reason(&cmd.reason)?;
-        let product = self.product(ctx, &cmd.sku).await?;
-        if product.is_kit() {
-            return Err(InventoryError::KitHasNoStock(cmd.sku));
-        }
-        let warehouse = self.warehouse(ctx, cmd.warehouse.as_deref()).await?;
         let mut tx = self.uow.begin(ctx.tenant_id).await?;
+        stocked_product(tx.as_mut(), &cmd.sku).await?;
+        let warehouse = warehouse_in(tx.as_mut(), cmd.warehouse.as_deref()).await?;
         let (available_before, threshold) = lock_sku_everywhere(tx.as_mut(), &cmd.sku).await?;
         let current = tx
             .lock_level(warehouse.id, &cmd.sku)
@@ -245,19 +245,13 @@ where
         }
         errors.into_result()?;
         lines.sort_by(|a, b| a.0.cmp(&b.0));
-        let warehouse = self.warehouse(ctx, cmd.warehouse.as_deref()).await?;
         let now = self.clock.now();
         let mut tx = self.uow.begin(ctx.tenant_id).await?;
+        let warehouse = warehouse_in(tx.as_mut(), cmd.warehouse.as_deref()).await?;
         let mut levels = Vec::with_capacity(lines.len());
         let mut events = Vec::with_capacity(lines.len());
         for (sku, quantity, cost) in lines {
-            let product = tx
-                .lock_product(&sku)
-                .await?
-                .ok_or_else(|| InventoryError::UnknownSku(sku.clone()))?;
-            if product.is_kit() {
-                return Err(InventoryError::KitHasNoStock(sku));
-            }
+            let product = stocked_product(tx.as_mut(), &sku).await?;
             let everywhere = tx.lock_stock(std::slice::from_ref(&sku)).await?;
             let current = tx
                 .lock_level(warehouse.id, &sku)

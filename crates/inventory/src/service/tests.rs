@@ -30,6 +30,7 @@ mockall::mock! {
         async fn save_level(&mut self, level: &StockLevel) -> Result<(), StoreError>;
         async fn record_movement(&mut self, movement: &StockMovement) -> Result<(), StoreError>;
         async fn lock_product(&mut self, sku: &Sku) -> Result<Option<Product>, StoreError>;
+        async fn find_warehouse(&mut self, code: Option<String>) -> Result<Option<Warehouse>, StoreError>;
         async fn save_average_cost(&mut self, sku: &Sku, cost: Money) -> Result<(), StoreError>;
         async fn insert_hold(&mut self, hold: &Hold) -> Result<(), StoreError>;
         async fn lock_hold(&mut self, id: HoldId) -> Result<Option<Hold>, StoreError>;
@@ -131,8 +132,17 @@ fn level(on_hand: i64, reserved: i64, version: i64) -> StockLevel {
     }
 }
 
+/// The product and warehouse a stock command reads inside its transaction.
+fn expect_catalogue(tx: &mut MockTx, product: Option<Product>) {
+    tx.expect_lock_product()
+        .returning(move |_| Ok(product.clone()));
+    tx.expect_find_warehouse()
+        .returning(|_| Ok(Some(main_warehouse())));
+}
+
 /// The SKU's rows everywhere, as a count locks them first.
 fn expect_stock(tx: &mut MockTx, on_hand: i64, reserved: i64, threshold: Option<i64>) {
+    expect_catalogue(tx, Some(product(vec![])));
     tx.expect_lock_stock().returning(move |_| {
         Ok(vec![LockedStock {
             warehouse_id: main_warehouse().id,
@@ -253,10 +263,12 @@ async fn a_count_that_crosses_the_threshold_raises_low_stock_once() {
 }
 
 #[tokio::test]
-async fn counting_an_unknown_sku_is_not_found_and_opens_no_transaction() {
-    let mut uow = MockInventoryUnitOfWork::new();
-    uow.expect_begin().never();
-    let err = service(products_with(None), uow)
+async fn counting_an_unknown_sku_is_not_found_and_writes_nothing() {
+    let mut tx = MockTx::new();
+    expect_catalogue(&mut tx, None);
+    tx.expect_save_level().never();
+    tx.expect_commit().never();
+    let err = service(MockProductRepository::new(), uow_with(tx))
         .set_counted_quantity(&ctx(), count(1, None))
         .await
         .unwrap_err();
@@ -265,10 +277,11 @@ async fn counting_an_unknown_sku_is_not_found_and_opens_no_transaction() {
 
 #[tokio::test]
 async fn a_kit_has_no_stock_of_its_own_to_count() {
-    let mut uow = MockInventoryUnitOfWork::new();
-    uow.expect_begin().never();
-    let kit = product(vec![("CUP".into(), 2)]);
-    let err = service(products_with(Some(kit)), uow)
+    let mut tx = MockTx::new();
+    expect_catalogue(&mut tx, Some(product(vec![("CUP".into(), 2)])));
+    tx.expect_save_level().never();
+    tx.expect_commit().never();
+    let err = service(MockProductRepository::new(), uow_with(tx))
         .set_counted_quantity(&ctx(), count(1, None))
         .await
         .unwrap_err();

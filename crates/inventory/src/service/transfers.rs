@@ -1,6 +1,9 @@
 //! Transfers between a tenant's warehouses.
 
-use super::{InventoryService, lock_sku_everywhere, low_stock_alert, sku_event};
+use super::{
+    InventoryService, lock_sku_everywhere, low_stock_alert, sku_event, stocked_product,
+    warehouse_in,
+};
 use crate::ports::{
     InventoryTransaction, InventoryUnitOfWork, ProductRepository, StockQueries, WarehouseRepository,
 };
@@ -128,9 +131,10 @@ where
         lines: Vec<(String, i64)>,
         reference: Option<String>,
     ) -> Result<Transfer, InventoryError> {
-        let from = self.warehouse(ctx, Some(from)).await?;
-        let to = self.warehouse(ctx, Some(to)).await?;
         let now = self.clock.now();
+        let mut tx = self.uow.begin(ctx.tenant_id).await?;
+        let from = warehouse_in(tx.as_mut(), Some(from)).await?;
+        let to = warehouse_in(tx.as_mut(), Some(to)).await?;
         let transfer = NewTransfer {
             from: from.id,
             to: to.id,
@@ -139,12 +143,8 @@ where
         }
         .validate(TransferId::new(), ctx.tenant_id, now)?;
         for line in &transfer.lines {
-            let product = self.product(ctx, &line.sku).await?;
-            if product.is_kit() {
-                return Err(InventoryError::KitHasNoStock(line.sku.clone()));
-            }
+            stocked_product(tx.as_mut(), &line.sku).await?;
         }
-        let mut tx = self.uow.begin(ctx.tenant_id).await?;
         let mut events =
             apply_transfer_deltas(tx.as_mut(), ctx, &transfer, transfer.dispatch_deltas(), now)
                 .await?;
