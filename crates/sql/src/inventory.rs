@@ -213,6 +213,20 @@ pub(crate) async fn with_components(
         .collect()
 }
 
+/// A simple product's first stock row: nothing yet, in the given warehouse.
+fn empty_level(p: &Product, warehouse: WarehouseId) -> stock_level::ActiveModel {
+    stock_level::ActiveModel {
+        tenant_id: Set(p.tenant_id.into_uuid()),
+        sku: Set(p.sku.to_string()),
+        warehouse_id: Set(warehouse.into_uuid()),
+        on_hand: Set(0),
+        reserved: Set(0),
+        incoming: Set(0),
+        version: Set(1),
+        updated_at: Set(p.created_at),
+    }
+}
+
 pub(crate) async fn default_warehouse_id(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
@@ -253,19 +267,10 @@ impl ProductRepository for SqlStore {
             .map_err(store_err)?;
         } else if let Some(warehouse) = default_warehouse_id(&tx, p.tenant_id).await? {
             // A simple product has a stock row from birth in the default warehouse.
-            stock_level::Entity::insert(stock_level::ActiveModel {
-                tenant_id: Set(p.tenant_id.into_uuid()),
-                sku: Set(p.sku.to_string()),
-                warehouse_id: Set(warehouse.into_uuid()),
-                on_hand: Set(0),
-                reserved: Set(0),
-                incoming: Set(0),
-                version: Set(1),
-                updated_at: Set(p.created_at),
-            })
-            .exec_without_returning(&tx)
-            .await
-            .map_err(store_err)?;
+            stock_level::Entity::insert(empty_level(p, warehouse))
+                .exec_without_returning(&tx)
+                .await
+                .map_err(store_err)?;
         }
         tx.commit().await.map_err(store_err)?;
         Ok(())
@@ -305,19 +310,10 @@ impl ProductRepository for SqlStore {
                 other => other.map_err(store_err)?,
             };
             if let Some(warehouse) = warehouse {
-                stock_level::Entity::insert_many(chunk.iter().map(|p| stock_level::ActiveModel {
-                    tenant_id: Set(tenant.into_uuid()),
-                    sku: Set(p.sku.to_string()),
-                    warehouse_id: Set(warehouse.into_uuid()),
-                    on_hand: Set(0),
-                    reserved: Set(0),
-                    incoming: Set(0),
-                    version: Set(1),
-                    updated_at: Set(p.created_at),
-                }))
-                .exec_without_returning(&tx)
-                .await
-                .map_err(store_err)?;
+                stock_level::Entity::insert_many(chunk.iter().map(|p| empty_level(p, warehouse)))
+                    .exec_without_returning(&tx)
+                    .await
+                    .map_err(store_err)?;
             }
         }
         tx.commit().await.map_err(store_err)?;

@@ -5,23 +5,19 @@ use crate::entities::{
 };
 use crate::inventory::{movement_row, to_level, to_warehouse, with_components};
 use crate::stock::{hold_row, to_hold, to_transfer, transfer_row};
-use crate::{SqlStore, outbox, stock_ledger, store_err};
+use crate::{SqlStore, store_err};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use inventory::allocation::{LockedStock, Reservation};
 use inventory::hold::{Hold, HoldStatus};
-use inventory::kit::KitComponent;
 use inventory::ports::{InventoryTransaction, InventoryUnitOfWork};
-use inventory::reservations::{MovementMeta, StockLedger};
 use inventory::transfer::Transfer;
 use inventory::{Product, StockDelta, StockLevel, StockMovement, Warehouse};
-use kernel::{EventEnvelope, HoldId, Money, Sku, StoreError, TenantId, TransferId, WarehouseId};
+use kernel::{HoldId, Money, Sku, StoreError, TenantId, TransferId, WarehouseId};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
-use std::collections::HashMap;
 
 pub struct SqlInventoryTx {
     tx: DatabaseTransaction,
@@ -62,38 +58,7 @@ impl InventoryUnitOfWork for SqlStore {
     }
 }
 
-#[async_trait]
-impl StockLedger for SqlInventoryTx {
-    async fn kit_components(
-        &mut self,
-        skus: &[Sku],
-    ) -> Result<HashMap<Sku, Vec<KitComponent>>, StoreError> {
-        stock_ledger::kit_components(&self.tx, self.tenant, skus).await
-    }
-
-    async fn lock_stock(&mut self, skus: &[Sku]) -> Result<Vec<LockedStock>, StoreError> {
-        stock_ledger::lock_stock(&self.tx, self.tenant, skus).await
-    }
-
-    async fn add_reservations(
-        &mut self,
-        reservations: &[Reservation],
-        meta: &MovementMeta,
-    ) -> Result<(), StoreError> {
-        stock_ledger::add_reservations(&self.tx, reservations, meta).await
-    }
-
-    async fn release_reservations(
-        &mut self,
-        meta: &MovementMeta,
-    ) -> Result<Vec<Reservation>, StoreError> {
-        stock_ledger::release_reservations(&self.tx, meta).await
-    }
-
-    async fn append_events(&mut self, events: &[EventEnvelope]) -> Result<(), StoreError> {
-        outbox::append(&self.tx, events).await
-    }
-}
+crate::stock_ledger::delegate_stock_ledger!(SqlInventoryTx);
 
 #[async_trait]
 impl InventoryTransaction for SqlInventoryTx {
@@ -117,35 +82,20 @@ impl InventoryTransaction for SqlInventoryTx {
     }
 
     async fn save_level(&mut self, level: &StockLevel) -> Result<(), StoreError> {
-        stock_level::Entity::insert(stock_level::ActiveModel {
-            tenant_id: Set(self.tenant.into_uuid()),
-            sku: Set(level.sku.to_string()),
-            warehouse_id: Set(level.warehouse_id.into_uuid()),
-            on_hand: Set(level.on_hand.as_i64()),
-            reserved: Set(level.reserved.as_i64()),
-            incoming: Set(level.incoming.as_i64()),
-            version: Set(level.version),
-            updated_at: Set(Utc::now()),
-        })
-        .on_conflict(
-            OnConflict::columns([
-                stock_level::Column::TenantId,
-                stock_level::Column::Sku,
-                stock_level::Column::WarehouseId,
-            ])
-            .update_columns([
-                stock_level::Column::OnHand,
-                stock_level::Column::Reserved,
-                stock_level::Column::Incoming,
-                stock_level::Column::Version,
-                stock_level::Column::UpdatedAt,
-            ])
-            .to_owned(),
+        let figures = StockDelta {
+            on_hand: level.on_hand.as_i64(),
+            reserved: level.reserved.as_i64(),
+            incoming: level.incoming.as_i64(),
+        };
+        upsert_level(
+            &self.tx,
+            self.tenant,
+            level.warehouse_id,
+            &level.sku,
+            figures,
+            level.version,
         )
-        .exec_without_returning(&self.tx)
         .await
-        .map_err(store_err)?;
-        Ok(())
     }
 
     async fn record_movement(&mut self, movement: &StockMovement) -> Result<(), StoreError> {
@@ -255,35 +205,7 @@ impl InventoryTransaction for SqlInventoryTx {
     ) -> Result<(), StoreError> {
         let current = self.lock_level(warehouse, sku).await?;
         let version = current.map_or(1, |l| l.version + 1);
-        stock_level::Entity::insert(stock_level::ActiveModel {
-            tenant_id: Set(self.tenant.into_uuid()),
-            sku: Set(sku.to_string()),
-            warehouse_id: Set(warehouse.into_uuid()),
-            on_hand: Set(sums.on_hand),
-            reserved: Set(sums.reserved),
-            incoming: Set(sums.incoming),
-            version: Set(version),
-            updated_at: Set(Utc::now()),
-        })
-        .on_conflict(
-            OnConflict::columns([
-                stock_level::Column::TenantId,
-                stock_level::Column::Sku,
-                stock_level::Column::WarehouseId,
-            ])
-            .update_columns([
-                stock_level::Column::OnHand,
-                stock_level::Column::Reserved,
-                stock_level::Column::Incoming,
-                stock_level::Column::Version,
-                stock_level::Column::UpdatedAt,
-            ])
-            .to_owned(),
-        )
-        .exec_without_returning(&self.tx)
-        .await
-        .map_err(store_err)?;
-        Ok(())
+        upsert_level(&self.tx, self.tenant, warehouse, sku, sums, version).await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
@@ -311,5 +233,45 @@ pub(crate) async fn save_hold(tx: &DatabaseTransaction, hold: &Hold) -> Result<(
         .exec(tx)
         .await
         .map_err(store_err)?;
+    Ok(())
+}
+
+/// Inserts a stock level or overwrites its figures and version.
+async fn upsert_level(
+    tx: &DatabaseTransaction,
+    tenant: TenantId,
+    warehouse: WarehouseId,
+    sku: &Sku,
+    figures: StockDelta,
+    version: i64,
+) -> Result<(), StoreError> {
+    stock_level::Entity::insert(stock_level::ActiveModel {
+        tenant_id: Set(tenant.into_uuid()),
+        sku: Set(sku.to_string()),
+        warehouse_id: Set(warehouse.into_uuid()),
+        on_hand: Set(figures.on_hand),
+        reserved: Set(figures.reserved),
+        incoming: Set(figures.incoming),
+        version: Set(version),
+        updated_at: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            stock_level::Column::TenantId,
+            stock_level::Column::Sku,
+            stock_level::Column::WarehouseId,
+        ])
+        .update_columns([
+            stock_level::Column::OnHand,
+            stock_level::Column::Reserved,
+            stock_level::Column::Incoming,
+            stock_level::Column::Version,
+            stock_level::Column::UpdatedAt,
+        ])
+        .to_owned(),
+    )
+    .exec_without_returning(tx)
+    .await
+    .map_err(store_err)?;
     Ok(())
 }

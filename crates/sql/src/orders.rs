@@ -2,8 +2,7 @@ use crate::entities::{idempotency_record, order as order_row, order_line};
 use crate::inventory_tx::{lock_hold, save_hold};
 use crate::{SqlStore, is_unique_violation, outbox, stock_ledger, store_err};
 use async_trait::async_trait;
-use inventory::allocation::{LineRequest, LockedStock, Reservation};
-use inventory::kit::KitComponent;
+use inventory::allocation::LineRequest;
 use inventory::reservations::{self, MovementMeta, ReserveError, StockLedger};
 use kernel::{
     Currency, EventEnvelope, HoldId, Money, OrderId, Page, PageRequest, Quantity, Sku, StoreError,
@@ -138,38 +137,7 @@ impl OrderUnitOfWork for SqlStore {
     }
 }
 
-#[async_trait]
-impl StockLedger for SqlOrderTx {
-    async fn kit_components(
-        &mut self,
-        skus: &[Sku],
-    ) -> Result<HashMap<Sku, Vec<KitComponent>>, StoreError> {
-        stock_ledger::kit_components(&self.tx, self.tenant, skus).await
-    }
-
-    async fn lock_stock(&mut self, skus: &[Sku]) -> Result<Vec<LockedStock>, StoreError> {
-        stock_ledger::lock_stock(&self.tx, self.tenant, skus).await
-    }
-
-    async fn add_reservations(
-        &mut self,
-        reservations: &[Reservation],
-        meta: &MovementMeta,
-    ) -> Result<(), StoreError> {
-        stock_ledger::add_reservations(&self.tx, reservations, meta).await
-    }
-
-    async fn release_reservations(
-        &mut self,
-        meta: &MovementMeta,
-    ) -> Result<Vec<Reservation>, StoreError> {
-        stock_ledger::release_reservations(&self.tx, meta).await
-    }
-
-    async fn append_events(&mut self, events: &[EventEnvelope]) -> Result<(), StoreError> {
-        outbox::append(&self.tx, events).await
-    }
-}
+crate::stock_ledger::delegate_stock_ledger!(SqlOrderTx);
 
 fn meta(tenant: TenantId, request: &StockRequest) -> MovementMeta {
     MovementMeta {

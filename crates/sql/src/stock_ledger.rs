@@ -16,6 +16,55 @@ use sea_orm::{
 };
 use std::collections::HashMap;
 
+/// Implements `StockLedger` for a unit of work with `tx` and `tenant` fields by delegating to
+/// this module: the order and inventory units of work reserve stock the same way.
+macro_rules! delegate_stock_ledger {
+    ($unit:ty) => {
+        #[async_trait::async_trait]
+        impl inventory::reservations::StockLedger for $unit {
+            async fn kit_components(
+                &mut self,
+                skus: &[kernel::Sku],
+            ) -> Result<
+                std::collections::HashMap<kernel::Sku, Vec<inventory::kit::KitComponent>>,
+                kernel::StoreError,
+            > {
+                $crate::stock_ledger::kit_components(&self.tx, self.tenant, skus).await
+            }
+
+            async fn lock_stock(
+                &mut self,
+                skus: &[kernel::Sku],
+            ) -> Result<Vec<inventory::allocation::LockedStock>, kernel::StoreError> {
+                $crate::stock_ledger::lock_stock(&self.tx, self.tenant, skus).await
+            }
+
+            async fn add_reservations(
+                &mut self,
+                reservations: &[inventory::allocation::Reservation],
+                meta: &inventory::reservations::MovementMeta,
+            ) -> Result<(), kernel::StoreError> {
+                $crate::stock_ledger::add_reservations(&self.tx, reservations, meta).await
+            }
+
+            async fn release_reservations(
+                &mut self,
+                meta: &inventory::reservations::MovementMeta,
+            ) -> Result<Vec<inventory::allocation::Reservation>, kernel::StoreError> {
+                $crate::stock_ledger::release_reservations(&self.tx, meta).await
+            }
+
+            async fn append_events(
+                &mut self,
+                events: &[kernel::EventEnvelope],
+            ) -> Result<(), kernel::StoreError> {
+                $crate::outbox::append(&self.tx, events).await
+            }
+        }
+    };
+}
+pub(crate) use delegate_stock_ledger;
+
 fn bad(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::from_source(e)
 }
