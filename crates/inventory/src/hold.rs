@@ -96,15 +96,11 @@ impl NewHold {
         let mut lines = Vec::with_capacity(self.lines.len());
         for (i, (sku, quantity)) in self.lines.into_iter().enumerate() {
             let sku = errors.check(format!("lines[{i}].sku"), Sku::parse(&sku));
-            let quantity = if quantity < 1 {
-                errors.add(
-                    format!("lines[{i}].quantity"),
-                    "quantity must be at least 1",
-                );
-                None
-            } else {
-                errors.check(format!("lines[{i}].quantity"), Quantity::new(quantity))
-            };
+            let quantity = crate::validate::positive_quantity(
+                &mut errors,
+                format!("lines[{i}].quantity"),
+                quantity,
+            );
             if let (Some(sku), Some(quantity)) = (sku, quantity) {
                 lines.push(HoldLine {
                     line_no: i as u32 + 1,

@@ -33,15 +33,11 @@ pub fn validate_components(
     let mut components: Vec<KitComponent> = Vec::with_capacity(raw.len());
     for (i, (sku, quantity)) in raw.into_iter().enumerate() {
         let sku = errors.check(format!("components[{i}].sku"), Sku::parse(&sku));
-        let quantity = if quantity < 1 {
-            errors.add(
-                format!("components[{i}].quantity"),
-                "quantity must be at least 1",
-            );
-            None
-        } else {
-            errors.check(format!("components[{i}].quantity"), Quantity::new(quantity))
-        };
+        let quantity = crate::validate::positive_quantity(
+            &mut errors,
+            format!("components[{i}].quantity"),
+            quantity,
+        );
         if let Some(sku) = &sku {
             if Some(sku) == kit_sku {
                 errors.add(

@@ -19,6 +19,7 @@ pub mod reservations;
 pub mod service;
 pub mod stock;
 pub mod transfer;
+mod validate;
 pub mod valuation;
 pub mod warehouse;
 

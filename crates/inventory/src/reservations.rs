@@ -25,6 +25,19 @@ pub struct MovementMeta {
     pub correlation_id: Option<CorrelationId>,
 }
 
+impl MovementMeta {
+    /// Movements a caller's request causes, under `reference`.
+    pub fn for_request(ctx: &kernel::RequestContext, reference: String, at: DateTime<Utc>) -> Self {
+        Self {
+            tenant_id: ctx.tenant_id,
+            reference,
+            actor: ctx.actor.clone(),
+            at,
+            correlation_id: Some(ctx.correlation_id),
+        }
+    }
+}
+
 /// Stock access inside an open transaction.
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]

@@ -81,15 +81,11 @@ impl NewTransfer {
         let mut lines: Vec<TransferLine> = Vec::new();
         for (i, (sku, quantity)) in self.lines.into_iter().enumerate() {
             let sku = errors.check(format!("lines[{i}].sku"), Sku::parse(&sku));
-            let quantity = if quantity < 1 {
-                errors.add(
-                    format!("lines[{i}].quantity"),
-                    "quantity must be at least 1",
-                );
-                None
-            } else {
-                errors.check(format!("lines[{i}].quantity"), Quantity::new(quantity))
-            };
+            let quantity = crate::validate::positive_quantity(
+                &mut errors,
+                format!("lines[{i}].quantity"),
+                quantity,
+            );
             if let Some(sku) = &sku
                 && lines.iter().any(|l| &l.sku == sku)
             {

@@ -186,7 +186,8 @@ pub async fn set_quantity(
     let body = body.into_inner();
     let on_hand = Quantity::new(body.on_hand)
         .map_err(|e| ApiError::validation(ValidationErrors::single("on_hand", e)))?;
-    let level = state
+    // The answer is the SKU's whole stock (totals and every warehouse), read after the change.
+    state
         .inventory
         .set_counted_quantity(
             &ctx,
@@ -199,7 +200,6 @@ pub async fn set_quantity(
             },
         )
         .await?;
-    let _ = level;
     Ok(view_response(state.inventory.stock_view(&ctx, &sku).await?))
 }
 

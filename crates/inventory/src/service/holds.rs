@@ -59,13 +59,7 @@ where
                 quantity: l.quantity,
             })
             .collect();
-        let meta = MovementMeta {
-            tenant_id: ctx.tenant_id,
-            reference: hold.owner(),
-            actor: ctx.actor.clone(),
-            at: now,
-            correlation_id: Some(ctx.correlation_id),
-        };
+        let meta = MovementMeta::for_request(ctx, hold.owner(), now);
         let mut tx = self.uow.begin(ctx.tenant_id).await?;
         reservations::reserve(tx.as_mut(), &requests, &meta, true).await?;
         tx.insert_hold(&hold).await?;
@@ -95,13 +89,7 @@ where
             .await?
             .ok_or(InventoryError::HoldNotFound(id))?;
         hold.release(now)?;
-        let meta = MovementMeta {
-            tenant_id: ctx.tenant_id,
-            reference: hold.owner(),
-            actor: ctx.actor.clone(),
-            at: now,
-            correlation_id: Some(ctx.correlation_id),
-        };
+        let meta = MovementMeta::for_request(ctx, hold.owner(), now);
         reservations::release(tx.as_mut(), &meta).await?;
         tx.save_hold(&hold).await?;
         tx.append_events(&[hold_event("reservation.released", &hold, now, Some(ctx))])

@@ -94,13 +94,7 @@ fn low_stock_alert(
 ) -> Option<EventEnvelope> {
     let q = |n: i64| kernel::Quantity::new(n.max(0)).unwrap_or(kernel::Quantity::ZERO);
     let alert = crate::LowStockAlert::on_change(sku, threshold.map(q), q(before), q(after))?;
-    let meta = crate::reservations::MovementMeta {
-        tenant_id: ctx.tenant_id,
-        reference: cause.to_owned(),
-        actor: ctx.actor.clone(),
-        at,
-        correlation_id: Some(ctx.correlation_id),
-    };
+    let meta = crate::reservations::MovementMeta::for_request(ctx, cause.to_owned(), at);
     Some(crate::reservations::low_stock_event(&meta, &alert))
 }
 

@@ -219,15 +219,11 @@ where
         let mut lines: Vec<(Sku, Quantity, Option<Money>)> = Vec::new();
         for (i, (sku, quantity, cost)) in cmd.lines.into_iter().enumerate() {
             let sku = errors.check(format!("lines[{i}].sku"), Sku::parse(&sku));
-            let quantity = if quantity < 1 {
-                errors.add(
-                    format!("lines[{i}].quantity"),
-                    "quantity must be at least 1",
-                );
-                None
-            } else {
-                errors.check(format!("lines[{i}].quantity"), Quantity::new(quantity))
-            };
+            let quantity = crate::validate::positive_quantity(
+                &mut errors,
+                format!("lines[{i}].quantity"),
+                quantity,
+            );
             if cost.is_some_and(|c| c.amount_minor < 0) {
                 errors.add(
                     format!("lines[{i}].unit_cost"),
