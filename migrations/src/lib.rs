@@ -12,6 +12,7 @@ mod m20261123_000003_webhooks;
 mod m20261123_000004_inventory_locations;
 mod m20261123_000005_identity;
 mod m20261123_000006_row_level_security;
+mod m20261123_000007_order_lifecycle;
 
 pub use m20261123_000006_row_level_security::apply_policies;
 
@@ -26,8 +27,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_webhooks::Migration),
             Box::new(m20261123_000004_inventory_locations::Migration),
             Box::new(m20261123_000005_identity::Migration),
-            // Keep last: it covers every tenant table created before it.
+            // Covers every tenant table created before it; later migrations call
+            // `apply_policies` themselves.
             Box::new(m20261123_000006_row_level_security::Migration),
+            Box::new(m20261123_000007_order_lifecycle::Migration),
         ]
     }
 }

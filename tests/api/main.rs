@@ -7,6 +7,7 @@ mod auth;
 mod bad_input;
 mod events;
 mod inventory;
+mod lifecycle;
 mod limits;
 mod orders;
 mod tenancy;

@@ -99,10 +99,64 @@ impl EventHandler for WebhookFanout {
     }
 }
 
+/// Gives stock that came free to the orders waiting for it (receipts, returns, counts up,
+/// cancellations, expired holds). Needs no inbox: a fill reads current state under lock, so a
+/// redelivered event only finds nothing more to do.
+pub struct BackorderAllocation {
+    orders: crate::state::Orders,
+}
+
+impl BackorderAllocation {
+    pub const NAME: &'static str = "orders.backorder_allocation";
+
+    pub fn new(store: SqlStore) -> Self {
+        Self {
+            orders: order::service::OrderService::new(store.clone(), store, kernel::SystemClock),
+        }
+    }
+}
+
+#[async_trait]
+impl EventHandler for BackorderAllocation {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn subscriptions(&self) -> &'static [&'static str] {
+        order::service::backorders::STOCK_FREEING_EVENTS
+    }
+
+    async fn handle(&self, event: &EventEnvelope) -> Result<(), HandlerError> {
+        let skus = order::service::backorders::skus_freed_by(event);
+        if skus.is_empty() {
+            return Ok(());
+        }
+        let mut ctx = kernel::RequestContext::new(event.tenant_id, "system:backorders");
+        if let Some(correlation) = event.correlation_id {
+            ctx.correlation_id = correlation;
+        }
+        let report = self
+            .orders
+            .fill_backorders(&ctx, &skus)
+            .await
+            .map_err(|e| HandlerError::Transient(e.to_string()))?;
+        if !report.filled.is_empty() {
+            tracing::info!(
+                tenant = %event.tenant_id,
+                filled = report.filled.len(),
+                examined = report.examined,
+                "backorders allocated"
+            );
+        }
+        Ok(())
+    }
+}
+
 /// Every consumer, wired to the store.
 pub fn all(store: &SqlStore) -> Vec<Arc<dyn EventHandler>> {
     vec![
         Arc::new(DailyOrdersProjection::new(store.clone())),
         Arc::new(WebhookFanout::new(store.clone())),
+        Arc::new(BackorderAllocation::new(store.clone())),
     ]
 }

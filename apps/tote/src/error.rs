@@ -380,6 +380,13 @@ impl From<OrderError> for ApiError {
             )
             .with("order_status", json!(from))
             .with("requested_status", json!(to)),
+            OrderError::NotEditable(status) => Self::new(
+                StatusCode::CONFLICT,
+                "order-not-editable",
+                "The order can no longer be edited",
+                format!("{detail}; cancel it or ship it as it is"),
+            )
+            .with("order_status", json!(status)),
             OrderError::IdempotencyKeyReused => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency-key-reused",

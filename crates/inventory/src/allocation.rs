@@ -5,9 +5,10 @@
 //! plan is computed against locked rows, lines that share a SKU or a kit component can never
 //! together reserve more than exists.
 //!
-//! Rules, in order:
+//! Rules, in order (each tenant's [`AllocationRules`] can switch 1 and 2 off):
 //! 1. one warehouse that can ship every line in full wins (fewest parcels), by priority;
 //! 2. otherwise each line takes what it can, warehouse by warehouse in priority order (split);
+//!    without splitting, only the warehouse that can give the most units ships;
 //! 3. whatever is still missing is not reserved: the caller backorders it.
 //!
 //! A kit is allocated in whole kits, all components of one kit from the same warehouse.
@@ -27,13 +28,35 @@ pub struct LockedStock {
     pub reserved: i64,
     /// The product's low-stock threshold (on total available), if it has one.
     pub low_stock_threshold: Option<i64>,
+    /// The warehouse's daily cut-off, minutes after midnight UTC.
+    pub cutoff_minute: i32,
 }
 
-/// Everything the planner may use: locked rows, and the components of any kit asked for.
+/// A tenant's routing choices. Warehouse order is each warehouse's `priority`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AllocationRules {
+    /// Try one warehouse that can ship the whole order before splitting.
+    pub prefer_single_warehouse: bool,
+    /// May one order be served from several warehouses.
+    pub allow_split: bool,
+}
+
+impl Default for AllocationRules {
+    fn default() -> Self {
+        Self {
+            prefer_single_warehouse: true,
+            allow_split: true,
+        }
+    }
+}
+
+/// Everything the planner may use: locked rows, the components of any kit asked for, and the
+/// tenant's rules.
 #[derive(Debug, Clone, Default)]
 pub struct StockSnapshot {
     pub rows: Vec<LockedStock>,
     pub kits: HashMap<Sku, Vec<KitComponent>>,
+    pub rules: AllocationRules,
 }
 
 /// One line to reserve for.
@@ -59,6 +82,9 @@ pub struct AllocationPlan {
     pub allocated: Vec<Quantity>,
     /// What to add to `reserved`, sorted by SKU then warehouse (the lock order).
     pub reservations: Vec<Reservation>,
+    /// The cut-off of the warehouse the order is routed to: the best-priority one it reserves
+    /// in, else its first choice. `None` only when no row was locked.
+    pub cutoff_minute: Option<i32>,
 }
 
 impl AllocationPlan {
@@ -166,17 +192,22 @@ pub fn plan(requests: &[LineRequest], snapshot: &StockSnapshot) -> AllocationPla
     };
 
     // Rule 1: one warehouse ships everything.
-    let whole = warehouses.iter().map(|(_, w)| *w).find(|w| {
-        let mut needs: HashMap<&Sku, i64> = HashMap::new();
-        for (line, request) in requests.iter().enumerate() {
-            for (sku, per_unit) in &bills[line] {
-                *needs.entry(sku).or_insert(0) += per_unit * request.quantity.as_i64();
+    let rules = snapshot.rules;
+    let whole = warehouses
+        .iter()
+        .map(|(_, w)| *w)
+        .filter(|_| rules.prefer_single_warehouse || !rules.allow_split)
+        .find(|w| {
+            let mut needs: HashMap<&Sku, i64> = HashMap::new();
+            for (line, request) in requests.iter().enumerate() {
+                for (sku, per_unit) in &bills[line] {
+                    *needs.entry(sku).or_insert(0) += per_unit * request.quantity.as_i64();
+                }
             }
-        }
-        needs
-            .iter()
-            .all(|(sku, need)| free.get(&(*w, (*sku).clone())).copied().unwrap_or(0) >= *need)
-    });
+            needs
+                .iter()
+                .all(|(sku, need)| free.get(&(*w, (*sku).clone())).copied().unwrap_or(0) >= *need)
+        });
     if let Some(w) = whole {
         for (line, request) in requests.iter().enumerate() {
             if request.quantity.is_zero() {
@@ -186,10 +217,18 @@ pub fn plan(requests: &[LineRequest], snapshot: &StockSnapshot) -> AllocationPla
             allocated[line] = request.quantity;
         }
     } else {
-        // Rules 2 and 3: split line by line, keep the rest for a backorder.
+        // Rules 2 and 3: split line by line (or, without splitting, take from the one
+        // warehouse that gives the most), keep the rest for a backorder.
+        let sources: Vec<(i32, WarehouseId)> = if rules.allow_split {
+            warehouses.clone()
+        } else {
+            best_single(&warehouses, requests, &bills, &free)
+                .into_iter()
+                .collect()
+        };
         for (line, request) in requests.iter().enumerate() {
             let mut remaining = request.quantity.as_i64();
-            for (_, w) in &warehouses {
+            for (_, w) in &sources {
                 if remaining == 0 {
                     break;
                 }
@@ -210,13 +249,67 @@ pub fn plan(requests: &[LineRequest], snapshot: &StockSnapshot) -> AllocationPla
                 Quantity::new(request.quantity.as_i64() - remaining).unwrap_or(Quantity::ZERO);
         }
     }
+    let priority_of = |w: WarehouseId| warehouses.iter().find(|(_, id)| *id == w).map(|(p, _)| *p);
+    let routed = reservations
+        .iter()
+        .filter_map(|r| priority_of(r.warehouse_id).map(|p| (p, r.warehouse_id)))
+        .min()
+        .or_else(|| warehouses.first().copied())
+        .map(|(_, w)| w);
+    let cutoff_minute = routed.and_then(|w| {
+        snapshot
+            .rows
+            .iter()
+            .find(|r| r.warehouse_id == w)
+            .map(|r| r.cutoff_minute)
+    });
     reservations.sort_by(|a, b| {
         (&a.sku, a.warehouse_id, a.line_no).cmp(&(&b.sku, b.warehouse_id, b.line_no))
     });
     AllocationPlan {
         allocated,
         reservations,
+        cutoff_minute,
     }
+}
+
+/// Without splitting: the warehouse that can give the most units over all lines (each line
+/// on its own), best priority on ties.
+fn best_single(
+    warehouses: &[(i32, WarehouseId)],
+    requests: &[LineRequest],
+    bills: &[Vec<(Sku, i64)>],
+    free: &HashMap<(WarehouseId, Sku), i64>,
+) -> Option<(i32, WarehouseId)> {
+    let units = |w: WarehouseId| -> i64 {
+        let mut left = free.clone();
+        requests
+            .iter()
+            .enumerate()
+            .map(|(line, request)| {
+                let makeable = bills[line]
+                    .iter()
+                    .map(|(sku, per_unit)| {
+                        left.get(&(w, sku.clone())).copied().unwrap_or(0) / per_unit.max(&1)
+                    })
+                    .min()
+                    .unwrap_or(0)
+                    .min(request.quantity.as_i64());
+                for (sku, per_unit) in &bills[line] {
+                    if let Some(f) = left.get_mut(&(w, sku.clone())) {
+                        *f -= makeable * per_unit;
+                    }
+                }
+                makeable
+            })
+            .sum()
+    };
+    warehouses
+        .iter()
+        .map(|(p, w)| (units(*w), -*p, *w))
+        .max_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then(b.2.cmp(&a.2)))
+        .filter(|(u, _, _)| *u > 0)
+        .map(|(_, p, w)| (-p, w))
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod product;
 pub mod product_csv;
 pub mod replenishment;
 pub mod reservations;
+pub mod routing;
 pub mod service;
 pub mod stock;
 pub mod transfer;

@@ -1,9 +1,11 @@
 //! What inventory needs from the outside world. Adapters map driver errors into
 //! [`InventoryError`] business variants (a unique-key violation becomes `DuplicateSku`).
 
+use crate::allocation::AllocationRules;
 use crate::hold::Hold;
 use crate::ledger::LedgerSums;
 use crate::reservations::StockLedger;
+use crate::routing::WarehousePlacement;
 use crate::stock::StockDelta;
 use crate::transfer::Transfer;
 use crate::{
@@ -57,6 +59,15 @@ pub trait WarehouseRepository: Send + Sync {
     async fn list(&self, tenant: TenantId) -> Result<Vec<Warehouse>, StoreError>;
     async fn by_code(&self, tenant: TenantId, code: &str) -> Result<Option<Warehouse>, StoreError>;
     async fn default_warehouse(&self, tenant: TenantId) -> Result<Option<Warehouse>, StoreError>;
+    /// The tenant's routing rules; the defaults until it sets some.
+    async fn allocation_rules(&self, tenant: TenantId) -> Result<AllocationRules, StoreError>;
+    /// Saves the rules and every warehouse's priority and cut-off, together.
+    async fn save_routing(
+        &self,
+        tenant: TenantId,
+        rules: AllocationRules,
+        placements: &[WarehousePlacement],
+    ) -> Result<(), StoreError>;
 }
 
 #[cfg_attr(test, mockall::automock)]

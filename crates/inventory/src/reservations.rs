@@ -4,7 +4,7 @@
 //! together.
 
 use crate::allocation::{
-    self, AllocationPlan, LineRequest, LockedStock, Reservation, StockSnapshot,
+    self, AllocationPlan, AllocationRules, LineRequest, LockedStock, Reservation, StockSnapshot,
 };
 use crate::kit::KitComponent;
 use crate::replenishment::LowStockAlert;
@@ -50,6 +50,8 @@ pub trait StockLedger: Send {
     /// Locks the stock rows of these SKUs in every warehouse, in SKU order, until commit.
     /// Archived products have no rows here: they cannot be reserved.
     async fn lock_stock(&mut self, skus: &[Sku]) -> Result<Vec<LockedStock>, StoreError>;
+    /// The tenant's routing rules (the defaults if it never set any).
+    async fn allocation_rules(&mut self) -> Result<AllocationRules, StoreError>;
     /// Adds each reservation to its row's `reserved`, remembers it under `meta.reference` and
     /// writes a `reservation` movement for it.
     async fn add_reservations(
@@ -91,7 +93,8 @@ pub async fn reserve(
     let kits = ledger.kit_components(&asked).await?;
     let physical = StockSnapshot::physical_skus(requests, &kits);
     let rows = ledger.lock_stock(&physical).await?;
-    let snapshot = StockSnapshot { rows, kits };
+    let rules = ledger.allocation_rules().await?;
+    let snapshot = StockSnapshot { rows, kits, rules };
     let unknown = snapshot.unknown(requests);
     if !unknown.is_empty() {
         return Err(ReserveError::UnknownSkus(unknown));

@@ -14,6 +14,9 @@ pub struct Warehouse {
     pub priority: i32,
     pub is_default: bool,
     pub created_at: DateTime<Utc>,
+    /// Daily cut-off, minutes after midnight UTC: orders routed here after it leave the next
+    /// working day.
+    pub cutoff_minute: i32,
 }
 
 /// What a seller supplies to open a warehouse.
@@ -23,6 +26,27 @@ pub struct NewWarehouse {
     pub name: String,
     pub address: Option<Address>,
     pub priority: Option<i32>,
+    /// `HH:MM` UTC; 15:00 if not given.
+    pub cutoff: Option<String>,
+}
+
+/// The cut-off a warehouse gets when none is given: 15:00 UTC.
+pub const DEFAULT_CUTOFF_MINUTE: i32 = 15 * 60;
+
+/// Parses a cut-off `HH:MM` (24-hour, UTC) into minutes after midnight.
+pub fn parse_cutoff(raw: &str) -> Result<i32, String> {
+    let bad = || format!("cutoff must be a time of day as HH:MM (UTC), not {raw:?}");
+    let (h, m) = raw.trim().split_once(':').ok_or_else(bad)?;
+    let (h, m): (i32, i32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if !(0..24).contains(&h) || !(0..60).contains(&m) || raw.trim().len() != 5 {
+        return Err(bad());
+    }
+    Ok(h * 60 + m)
+}
+
+/// Shows minutes after midnight as `HH:MM`.
+pub fn format_cutoff(minute: i32) -> String {
+    format!("{:02}:{:02}", minute / 60, minute % 60)
 }
 
 /// The code signup gives a tenant's first warehouse.
@@ -64,6 +88,10 @@ impl NewWarehouse {
         if !(0..=10_000).contains(&priority) {
             errors.add("priority", "priority must be between 0 and 10000");
         }
+        let cutoff = match self.cutoff {
+            Some(raw) => errors.check("cutoff", parse_cutoff(&raw)),
+            None => Some(DEFAULT_CUTOFF_MINUTE),
+        };
         errors.into_result()?;
         Ok(Warehouse {
             id,
@@ -74,6 +102,7 @@ impl NewWarehouse {
             priority,
             is_default,
             created_at: now,
+            cutoff_minute: cutoff.unwrap_or(DEFAULT_CUTOFF_MINUTE),
         })
     }
 
@@ -84,6 +113,7 @@ impl NewWarehouse {
             name: "Main warehouse".into(),
             address: None,
             priority: Some(0),
+            cutoff: None,
         }
     }
 }
@@ -91,6 +121,15 @@ impl NewWarehouse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cut_offs_are_times_of_day() {
+        assert_eq!(parse_cutoff("14:30"), Ok(870));
+        assert_eq!(format_cutoff(870), "14:30");
+        for bad in ["24:00", "9:00", "12:60", "noon", "", "12:00:00"] {
+            assert!(parse_cutoff(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn codes_are_upper_cased_and_checked() {
@@ -107,10 +146,11 @@ mod tests {
             name: " ".into(),
             address: None,
             priority: Some(-1),
+            cutoff: Some("25:00".into()),
         }
         .validate(WarehouseId::new(), TenantId::new(), false, Utc::now())
         .unwrap_err();
         let fields: Vec<_> = err.0.iter().map(|f| f.field.as_str()).collect();
-        assert_eq!(fields, ["code", "name", "priority"]);
+        assert_eq!(fields, ["code", "name", "priority", "cutoff"]);
     }
 }

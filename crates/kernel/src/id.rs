@@ -68,6 +68,10 @@ uuid_id!(
     HoldId
 );
 uuid_id!(TransferId);
+uuid_id!(
+    /// One parcel (or pallet) leaving a warehouse for an order.
+    ShipmentId
+);
 
 #[cfg(test)]
 mod tests {

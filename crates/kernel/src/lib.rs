@@ -24,7 +24,8 @@ pub use context::RequestContext;
 pub use error::{FieldError, StoreError, ValidationErrors};
 pub use event::{CorrelationId, EventEnvelope};
 pub use id::{
-    ApiKeyId, EventId, HoldId, MovementId, OrderId, ProductId, TenantId, TransferId, WarehouseId,
+    ApiKeyId, EventId, HoldId, MovementId, OrderId, ProductId, ShipmentId, TenantId, TransferId,
+    WarehouseId,
 };
 pub use money::{Currency, Money, MoneyError};
 pub use page::{Page, PageRequest};

@@ -50,6 +50,11 @@ impl Quantity {
     pub fn saturating_sub(self, other: Self) -> Self {
         Self(self.0.saturating_sub(other.0))
     }
+
+    /// Sum, capped at [`Quantity::MAX`].
+    pub fn saturating_add(self, other: Self) -> Self {
+        Self(self.0.saturating_add(other.0).min(Self::MAX))
+    }
 }
 
 impl TryFrom<i64> for Quantity {

@@ -1,4 +1,4 @@
-use crate::{Address, Order, OrderLine};
+use crate::{Address, Order, OrderLine, ServiceLevel};
 use chrono::{DateTime, Utc};
 use kernel::{Currency, Money, OrderId, Quantity, Sku, TenantId, ValidationErrors};
 
@@ -12,6 +12,7 @@ pub struct NewOrder {
     pub lines: Vec<NewOrderLine>,
     /// A checkout hold whose reservations this order takes over.
     pub hold_id: Option<kernel::HoldId>,
+    pub service_level: ServiceLevel,
 }
 
 #[derive(Debug, Clone)]
@@ -54,60 +55,10 @@ impl NewOrder {
         }
         let ship_to = self.ship_to.normalise("ship_to", &mut errors);
 
-        if self.lines.is_empty() {
-            errors.add("lines", "an order needs at least one line");
-        } else if self.lines.len() > MAX_LINES {
-            errors.add(
-                "lines",
-                format!("an order can have at most {MAX_LINES} lines"),
-            );
-            return Err(errors);
-        }
-        let mut lines = Vec::with_capacity(self.lines.len());
-        let mut currency: Option<Currency> = None;
-        for (i, raw) in self.lines.into_iter().enumerate() {
-            let at = |field: &str| format!("lines[{i}].{field}");
-            let sku = errors.check(at("sku"), Sku::parse(&raw.sku));
-            let quantity = errors.check(at("quantity"), Quantity::new(raw.quantity));
-            if quantity.is_some_and(Quantity::is_zero) {
-                errors.add(at("quantity"), "quantity must be at least 1");
-            }
-            if raw.unit_price_minor < 0 {
-                errors.add(at("unit_price.amount_minor"), "price must not be negative");
-            }
-            let line_currency =
-                errors.check(at("unit_price.currency"), Currency::parse(&raw.currency));
-            if let (Some(first), Some(this)) = (currency, line_currency)
-                && first != this
-            {
-                errors.add(
-                    at("unit_price.currency"),
-                    format!("every line must be in the same currency ({first})"),
-                );
-            }
-            currency = currency.or(line_currency);
-            if let (Some(sku), Some(quantity), Some(c)) = (sku, quantity, line_currency) {
-                lines.push(OrderLine {
-                    line_no: (i + 1) as u32,
-                    sku,
-                    quantity,
-                    allocated: Quantity::ZERO,
-                    unit_price: Money::new(raw.unit_price_minor, c),
-                });
-            }
-        }
+        let lines = validate_lines(self.lines, None, &mut errors);
         errors.into_result()?;
-        let currency = currency.expect("at least one valid line");
-        let total = lines.iter().try_fold(Money::zero(currency), |sum, line| {
-            line.unit_price
-                .checked_mul(line.quantity.as_i64())
-                .and_then(|t| sum.checked_add(t))
-        });
-        let Ok(total) = total else {
-            return Err(ValidationErrors::single(
-                "lines",
-                "the order total is too large to represent",
-            ));
+        let Some((lines, total)) = lines else {
+            return Err(ValidationErrors::single("lines", "the lines are invalid"));
         };
         Ok(Order::new(
             id,
@@ -118,8 +69,77 @@ impl NewOrder {
             ship_to,
             lines,
             total,
+            self.service_level,
             now,
         ))
+    }
+}
+
+/// Checks order lines (every problem at once, under `lines[i]`) and computes their total.
+/// With `currency`, every line must be in it (an edit keeps the order's currency).
+/// Returns `None` when `errors` got something.
+pub(crate) fn validate_lines(
+    raw_lines: Vec<NewOrderLine>,
+    currency: Option<Currency>,
+    errors: &mut ValidationErrors,
+) -> Option<(Vec<OrderLine>, Money)> {
+    let before = errors.0.len();
+    if raw_lines.is_empty() {
+        errors.add("lines", "an order needs at least one line");
+        return None;
+    } else if raw_lines.len() > MAX_LINES {
+        errors.add(
+            "lines",
+            format!("an order can have at most {MAX_LINES} lines"),
+        );
+        return None;
+    }
+    let mut lines = Vec::with_capacity(raw_lines.len());
+    let mut currency = currency;
+    for (i, raw) in raw_lines.into_iter().enumerate() {
+        let at = |field: &str| format!("lines[{i}].{field}");
+        let sku = errors.check(at("sku"), Sku::parse(&raw.sku));
+        let quantity = errors.check(at("quantity"), Quantity::new(raw.quantity));
+        if quantity.is_some_and(Quantity::is_zero) {
+            errors.add(at("quantity"), "quantity must be at least 1");
+        }
+        if raw.unit_price_minor < 0 {
+            errors.add(at("unit_price.amount_minor"), "price must not be negative");
+        }
+        let line_currency = errors.check(at("unit_price.currency"), Currency::parse(&raw.currency));
+        if let (Some(first), Some(this)) = (currency, line_currency)
+            && first != this
+        {
+            errors.add(
+                at("unit_price.currency"),
+                format!("every line must be in the same currency ({first})"),
+            );
+        }
+        currency = currency.or(line_currency);
+        if let (Some(sku), Some(quantity), Some(c)) = (sku, quantity, line_currency) {
+            lines.push(OrderLine::new(
+                (i + 1) as u32,
+                sku,
+                quantity,
+                Money::new(raw.unit_price_minor, c),
+            ));
+        }
+    }
+    if errors.0.len() > before {
+        return None;
+    }
+    let currency = currency?;
+    let total = lines.iter().try_fold(Money::zero(currency), |sum, line| {
+        line.unit_price
+            .checked_mul(line.quantity.as_i64())
+            .and_then(|t| sum.checked_add(t))
+    });
+    match total {
+        Ok(total) => Some((lines, total)),
+        Err(_) => {
+            errors.add("lines", "the order total is too large to represent");
+            None
+        }
     }
 }
 

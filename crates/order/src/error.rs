@@ -21,6 +21,8 @@ pub enum OrderError {
     InsufficientStock(Vec<Shortage>),
     #[error("an order that is {} cannot become {}", .from.as_str(), .to.as_str())]
     IllegalTransition { from: OrderStatus, to: OrderStatus },
+    #[error("an order that is {} can no longer be edited: picking has started", .0.as_str())]
+    NotEditable(OrderStatus),
     #[error("this Idempotency-Key was already used with a different request body")]
     IdempotencyKeyReused,
     #[error("order was changed by someone else; reload and retry")]

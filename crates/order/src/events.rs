@@ -1,4 +1,5 @@
 use crate::Order;
+use crate::shipment::Shipment;
 use chrono::{DateTime, Utc};
 use kernel::{EventEnvelope, RequestContext};
 use serde_json::{Value, json};
@@ -7,13 +8,35 @@ use serde_json::{Value, json};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OrderEvent {
     Created,
-    Cancelled { reason: Option<String> },
+    /// Stock arrived for a backorder.
+    Allocated,
+    Updated {
+        changed: Vec<String>,
+    },
+    Held,
+    Released,
+    PickingStarted,
+    Packed,
+    /// One per parcel.
+    Shipped(Box<Shipment>),
+    Delivered,
+    Cancelled {
+        reason: Option<String>,
+    },
 }
 
 impl OrderEvent {
     pub fn event_type(&self) -> &'static str {
         match self {
             Self::Created => "order.created",
+            Self::Allocated => "order.allocated",
+            Self::Updated { .. } => "order.updated",
+            Self::Held => "order.held",
+            Self::Released => "order.released",
+            Self::PickingStarted => "order.picking",
+            Self::Packed => "order.packed",
+            Self::Shipped(_) => "order.shipped",
+            Self::Delivered => "order.delivered",
             Self::Cancelled { .. } => "order.cancelled",
         }
     }
@@ -27,8 +50,14 @@ impl OrderEvent {
         now: DateTime<Utc>,
     ) -> EventEnvelope {
         let mut payload = summary(order);
-        if let Self::Cancelled { reason } = self {
-            payload["reason"] = json!(reason);
+        match self {
+            Self::Cancelled { reason } => payload["reason"] = json!(reason),
+            Self::Updated { changed } => payload["changed"] = json!(changed),
+            Self::Held => {
+                payload["reason"] = json!(order.hold.as_ref().map(|h| h.reason.clone()));
+            }
+            Self::Shipped(shipment) => payload["shipment"] = shipment_json(shipment),
+            _ => {}
         }
         EventEnvelope::new(
             self.event_type(),
@@ -49,13 +78,31 @@ fn summary(order: &Order) -> Value {
         "channel": order.channel,
         "external_id": order.external_id,
         "status": order.status,
+        "service_level": order.service_level,
+        "ship_by": order.ship_by,
         "total": order.total,
         "lines": order.lines.iter().map(|l| json!({
             "line_no": l.line_no,
             "sku": l.sku,
             "quantity": l.quantity,
             "allocated": l.allocated,
+            "shipped": l.shipped,
             "unit_price": l.unit_price,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn shipment_json(s: &Shipment) -> Value {
+    json!({
+        "shipment_id": s.id,
+        "carrier": s.carrier,
+        "service": s.service,
+        "tracking_number": s.tracking_number,
+        "tracking_url": s.tracking_url,
+        "lines": s.lines.iter().map(|l| json!({
+            "line_no": l.line_no,
+            "sku": l.sku,
+            "quantity": l.quantity,
         })).collect::<Vec<_>>(),
     })
 }
@@ -69,7 +116,8 @@ mod tests {
     #[test]
     fn the_created_event_carries_status_and_lines_but_no_address() {
         let mut o = order(vec![line("A", 2)]);
-        o.allocate(&[Quantity::new(2).unwrap()], now()).unwrap();
+        o.allocate(&[Quantity::new(2).unwrap()], crate::Cutoff::DEFAULT, now())
+            .unwrap();
         let ctx = RequestContext::new(o.tenant_id, "api_key:x");
         let envelope = OrderEvent::Created.to_envelope(&o, &ctx, now());
         assert_eq!(envelope.event_type, "order.created");

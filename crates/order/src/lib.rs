@@ -10,13 +10,19 @@
 pub mod draft;
 pub mod error;
 pub mod events;
+pub mod lifecycle;
 pub mod model;
 pub mod ports;
 pub mod service;
+pub mod service_level;
+pub mod shipment;
 pub mod status;
 
 pub use draft::{NewOrder, NewOrderLine};
 pub use error::{OrderError, Shortage};
 pub use kernel::Address;
-pub use model::{Order, OrderLine};
+pub use lifecycle::OrderChanges;
+pub use model::{Hold, Order, OrderLine, StatusChange};
+pub use service_level::{Cutoff, ServiceLevel};
+pub use shipment::{NewShipment, Shipment, ShipmentLine};
 pub use status::OrderStatus;

@@ -1,9 +1,11 @@
 use crate::events::OrderEvent;
-use crate::{Address, OrderError, OrderStatus, Shortage};
+use crate::{Address, Cutoff, OrderError, OrderStatus, ServiceLevel, Shortage};
 use chrono::{DateTime, Utc};
 use kernel::{Money, OrderId, Quantity, Sku, TenantId};
 
-/// One line of an order: what was ordered, at what price, and how much of it is reserved.
+/// One line of an order: what was ordered, at what price, and how far it has got.
+/// `allocated` counts every unit ever reserved for the line, shipped ones included, so
+/// `quantity ≥ allocated ≥ picked ≥ shipped ≥ returned` in a steady state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderLine {
     /// 1-based position in the order, stable for the order's life.
@@ -11,6 +13,9 @@ pub struct OrderLine {
     pub sku: Sku,
     pub quantity: Quantity,
     pub allocated: Quantity,
+    pub picked: Quantity,
+    pub shipped: Quantity,
+    pub returned: Quantity,
     pub unit_price: Money,
 }
 
@@ -25,9 +30,46 @@ impl OrderLine {
         )
     }
 
+    /// Units still waiting for stock.
     pub fn backordered(&self) -> Quantity {
         self.quantity.saturating_sub(self.allocated)
     }
+
+    /// Units reserved in a warehouse and not yet shipped.
+    pub fn reserved(&self) -> Quantity {
+        self.allocated.saturating_sub(self.shipped)
+    }
+
+    /// A line as first ordered: nothing reserved, picked, shipped or returned.
+    pub fn new(line_no: u32, sku: Sku, quantity: Quantity, unit_price: Money) -> Self {
+        Self {
+            line_no,
+            sku,
+            quantity,
+            allocated: Quantity::ZERO,
+            picked: Quantity::ZERO,
+            shipped: Quantity::ZERO,
+            returned: Quantity::ZERO,
+            unit_price,
+        }
+    }
+}
+
+/// Why an order is on hold, and the status it goes back to when released.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hold {
+    pub reason: String,
+    pub resume: OrderStatus,
+}
+
+/// One entry of an order's status history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    /// `None` when the order was created.
+    pub from: Option<OrderStatus>,
+    pub to: OrderStatus,
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
 }
 
 /// The order aggregate. Changes go through its methods, which check the status machine and
@@ -46,10 +88,17 @@ pub struct Order {
     pub lines: Vec<OrderLine>,
     /// Sum of the lines, computed, never sent by the caller.
     pub total: Money,
+    pub service_level: ServiceLevel,
+    /// The cut-off of the warehouse the order was routed to, which sets `ship_by`.
+    pub cutoff: Cutoff,
+    /// When it must leave; the warehouse queue and backorder filling go by it.
+    pub ship_by: DateTime<Utc>,
+    pub hold: Option<Hold>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    pending_events: Vec<OrderEvent>,
+    pub(crate) pending_events: Vec<OrderEvent>,
+    pub(crate) status_changes: Vec<StatusChange>,
 }
 
 impl Order {
@@ -64,6 +113,7 @@ impl Order {
         ship_to: Address,
         lines: Vec<OrderLine>,
         total: Money,
+        service_level: ServiceLevel,
         now: DateTime<Utc>,
     ) -> Self {
         Self {
@@ -76,14 +126,21 @@ impl Order {
             ship_to,
             lines,
             total,
+            service_level,
+            cutoff: Cutoff::DEFAULT,
+            ship_by: service_level.ship_by(now, Cutoff::DEFAULT),
+            hold: None,
             version: 1,
             created_at: now,
             updated_at: now,
             pending_events: Vec::new(),
+            status_changes: Vec::new(),
         }
     }
 
-    /// Rebuilds an order from storage. No events are recorded.
+    /// Rebuilds an order from storage. No events are recorded. Fulfilment fields
+    /// (`service_level`, `cutoff`, `ship_by`, `hold`) start at their defaults; the adapter sets
+    /// what it stored.
     #[allow(clippy::too_many_arguments)]
     pub fn restore(
         id: OrderId,
@@ -109,90 +166,88 @@ impl Order {
             ship_to,
             lines,
             total,
+            service_level: ServiceLevel::Standard,
+            cutoff: Cutoff::DEFAULT,
+            ship_by: created_at,
+            hold: None,
             version,
             created_at,
             updated_at,
             pending_events: Vec::new(),
+            status_changes: Vec::new(),
         }
     }
 
-    /// Applies what the stock could give each line (same order as `lines`) and settles the
-    /// status: all reserved → `allocated`, none → `backordered`, some → `partially_allocated`.
-    /// Without backorders allowed anything short is an error (and the caller rolls back).
-    pub fn allocate(
-        &mut self,
-        reserved: &[Quantity],
-        now: DateTime<Utc>,
-    ) -> Result<(), OrderError> {
-        debug_assert_eq!(reserved.len(), self.lines.len());
-        let shortages: Vec<Shortage> = self
-            .lines
+    /// Takes the events recorded since the last call, to be written to the outbox.
+    pub fn take_events(&mut self) -> Vec<OrderEvent> {
+        std::mem::take(&mut self.pending_events)
+    }
+
+    /// Takes the status changes recorded since the last call, for the status history.
+    pub fn take_status_changes(&mut self) -> Vec<StatusChange> {
+        std::mem::take(&mut self.status_changes)
+    }
+
+    /// Units per line still reserved in stock (allocated, not shipped).
+    pub fn reserved_units(&self) -> i64 {
+        self.lines.iter().map(|l| l.reserved().as_i64()).sum()
+    }
+
+    /// What each line still waits for, for a backorder fill: `(line_no, sku, missing)`.
+    pub fn backorders(&self) -> Vec<(u32, Sku, Quantity)> {
+        self.lines
             .iter()
-            .zip(reserved)
-            .filter(|(line, got)| **got < line.quantity)
+            .filter(|l| !l.backordered().is_zero())
+            .map(|l| (l.line_no, l.sku.clone(), l.backordered()))
+            .collect()
+    }
+
+    pub(crate) fn shortages(&self, got: &[Quantity]) -> Vec<Shortage> {
+        self.lines
+            .iter()
+            .zip(got)
+            .filter(|(line, got)| line.allocated.as_i64() + got.as_i64() < line.quantity.as_i64())
             .map(|(line, got)| Shortage {
                 sku: line.sku.clone(),
                 requested: line.quantity,
                 available: *got,
             })
-            .collect();
-        if !shortages.is_empty() && !self.allow_backorder {
-            return Err(OrderError::InsufficientStock(shortages));
-        }
-        let next = if shortages.is_empty() {
-            OrderStatus::Allocated
-        } else if reserved.iter().all(|q| q.is_zero()) {
-            OrderStatus::Backordered
-        } else {
-            OrderStatus::PartiallyAllocated
-        };
-        self.transition(next, now)?;
-        for (line, got) in self.lines.iter_mut().zip(reserved) {
-            line.allocated = line.quantity.min(*got);
-        }
-        if self.version == 1 {
-            // Placement: the order is born allocated (or not) in one step.
-            self.pending_events.push(OrderEvent::Created);
-        }
-        Ok(())
+            .collect()
     }
 
-    /// Cancels the order and says which reservations must be released.
-    pub fn cancel(
+    /// Moves to `next`, if the table allows it, and writes the history entry.
+    pub(crate) fn transition(
         &mut self,
+        next: OrderStatus,
         reason: Option<String>,
         now: DateTime<Utc>,
-    ) -> Result<Vec<(Sku, Quantity)>, OrderError> {
-        self.transition(OrderStatus::Cancelled, now)?;
-        let released: Vec<(Sku, Quantity)> = self
-            .lines
-            .iter_mut()
-            .filter(|line| !line.allocated.is_zero())
-            .map(|line| {
-                let quantity = std::mem::take(&mut line.allocated);
-                (line.sku.clone(), quantity)
-            })
-            .collect();
-        self.version += 1;
-        self.pending_events.push(OrderEvent::Cancelled { reason });
-        Ok(released)
-    }
-
-    fn transition(&mut self, next: OrderStatus, now: DateTime<Utc>) -> Result<(), OrderError> {
+    ) -> Result<(), OrderError> {
         if !self.status.can_become(next) {
             return Err(OrderError::IllegalTransition {
                 from: self.status,
                 to: next,
             });
         }
+        self.status_changes.push(StatusChange {
+            from: Some(self.status),
+            to: next,
+            reason,
+            at: now,
+        });
         self.status = next;
         self.updated_at = now;
         Ok(())
     }
 
-    /// Takes the events recorded since the last call, to be written to the outbox.
-    pub fn take_events(&mut self) -> Vec<OrderEvent> {
-        std::mem::take(&mut self.pending_events)
+    /// The status the lines' allocations call for.
+    pub(crate) fn allocation_status(&self) -> OrderStatus {
+        if self.lines.iter().all(|l| l.allocated == l.quantity) {
+            OrderStatus::Allocated
+        } else if self.lines.iter().all(|l| l.allocated.is_zero()) {
+            OrderStatus::Backordered
+        } else {
+            OrderStatus::PartiallyAllocated
+        }
     }
 }
 
@@ -218,6 +273,7 @@ pub(crate) mod tests {
     pub fn new_order(lines: Vec<NewOrderLine>) -> NewOrder {
         NewOrder {
             hold_id: None,
+            service_level: crate::ServiceLevel::Standard,
             channel: None,
             external_id: None,
             allow_backorder: true,
@@ -236,95 +292,5 @@ pub(crate) mod tests {
         new_order(lines)
             .validate(OrderId::new(), TenantId::new(), now())
             .unwrap()
-    }
-
-    fn q(n: i64) -> Quantity {
-        Quantity::new(n).unwrap()
-    }
-
-    #[test]
-    fn an_order_fully_reserved_is_allocated_and_announces_itself() {
-        let mut o = order(vec![line("A", 2), line("B", 1)]);
-        o.allocate(&[q(2), q(1)], now()).unwrap();
-        assert_eq!(o.status, OrderStatus::Allocated);
-        assert_eq!(o.lines[0].allocated, q(2));
-        assert_eq!(o.take_events(), vec![OrderEvent::Created]);
-        assert!(o.take_events().is_empty());
-    }
-
-    #[test]
-    fn an_order_with_nothing_reserved_is_backordered() {
-        let mut o = order(vec![line("A", 2)]);
-        o.allocate(&[q(0)], now()).unwrap();
-        assert_eq!(o.status, OrderStatus::Backordered);
-        assert_eq!(o.lines[0].backordered(), q(2));
-    }
-
-    #[test]
-    fn an_order_with_some_reserved_is_partially_allocated() {
-        let mut o = order(vec![line("A", 2), line("B", 3)]);
-        o.allocate(&[q(2), q(1)], now()).unwrap();
-        assert_eq!(o.status, OrderStatus::PartiallyAllocated);
-        assert_eq!(o.lines[1].allocated, q(1));
-    }
-
-    #[test]
-    fn without_backorders_a_short_order_is_refused_with_every_shortage() {
-        let mut o = NewOrder {
-            allow_backorder: false,
-            ..new_order(vec![line("A", 2), line("B", 3), line("C", 1)])
-        }
-        .validate(OrderId::new(), TenantId::new(), now())
-        .unwrap();
-        let err = o.allocate(&[q(1), q(3), q(0)], now()).unwrap_err();
-        match err {
-            OrderError::InsufficientStock(s) => {
-                assert_eq!(s.len(), 2);
-                assert_eq!(s[0].sku.as_str(), "A");
-                assert_eq!(s[0].available, q(1));
-                assert_eq!(s[1].sku.as_str(), "C");
-            }
-            other => panic!("unexpected {other:?}"),
-        }
-        assert_eq!(o.status, OrderStatus::Pending);
-    }
-
-    #[test]
-    fn cancelling_releases_every_reservation_once() {
-        let mut o = order(vec![line("A", 2), line("B", 3)]);
-        o.allocate(&[q(2), q(1)], now()).unwrap();
-        o.take_events();
-        let released = o.cancel(Some("customer asked".into()), now()).unwrap();
-        assert_eq!(
-            released,
-            vec![
-                (Sku::parse("A").unwrap(), q(2)),
-                (Sku::parse("B").unwrap(), q(1))
-            ]
-        );
-        assert_eq!(o.status, OrderStatus::Cancelled);
-        assert_eq!(o.version, 2);
-        assert!(o.lines.iter().all(|l| l.allocated.is_zero()));
-        assert_eq!(
-            o.take_events(),
-            vec![OrderEvent::Cancelled {
-                reason: Some("customer asked".into())
-            }]
-        );
-    }
-
-    #[test]
-    fn a_cancelled_order_cannot_be_cancelled_again() {
-        let mut o = order(vec![line("A", 1)]);
-        o.allocate(&[q(1)], now()).unwrap();
-        o.cancel(None, now()).unwrap();
-        let err = o.cancel(None, now()).unwrap_err();
-        assert!(matches!(
-            err,
-            OrderError::IllegalTransition {
-                from: OrderStatus::Cancelled,
-                to: OrderStatus::Cancelled
-            }
-        ));
     }
 }

@@ -1,6 +1,6 @@
 //! What order management needs from the outside world.
 
-use crate::{Order, OrderError, OrderStatus};
+use crate::{Cutoff, Order, OrderError, OrderStatus, Shipment, StatusChange};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::{
@@ -26,6 +26,14 @@ pub struct StockRequest {
     pub correlation_id: Option<CorrelationId>,
     /// `(line_no, sku, quantity)`; empty for a release.
     pub lines: Vec<(u32, Sku, Quantity)>,
+}
+
+/// What stock gave an order: units per line (in line order), and the cut-off of the
+/// warehouse the order was routed to (its first choice when nothing was reserved).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockOutcome {
+    pub allocated: Vec<Quantity>,
+    pub cutoff: Cutoff,
 }
 
 /// Starts an atomic unit of work confined to one tenant.
@@ -55,7 +63,7 @@ pub trait OrderTransaction: Send {
     /// components — and returns what each line got, in line order, writing `reservation`
     /// movements. Stock rows stay locked until commit, so concurrent orders can never together
     /// exceed on hand. Errors: `UnknownSkus` listing every SKU the tenant does not sell.
-    async fn reserve_lines(&mut self, request: &StockRequest) -> Result<Vec<Quantity>, OrderError>;
+    async fn reserve_lines(&mut self, request: &StockRequest) -> Result<StockOutcome, OrderError>;
     /// Gives back everything reserved under `request.reference`, writing `release` movements.
     async fn release_all(&mut self, request: &StockRequest) -> Result<(), OrderError>;
     /// Takes over a checkout hold's reservations for this order: the order's lines must be
@@ -65,26 +73,87 @@ pub trait OrderTransaction: Send {
         &mut self,
         hold: HoldId,
         request: &StockRequest,
-    ) -> Result<Vec<Quantity>, OrderError>;
+    ) -> Result<StockOutcome, OrderError>;
+    /// Takes shipped units out of the order's reservations and out of stock (`ship`
+    /// movements). `request.lines` are `(line_no, sku, units)` as shipped.
+    async fn consume_shipment(&mut self, request: &StockRequest) -> Result<(), OrderError>;
     /// Errors: `DuplicateExternalId` if `(channel, external_id)` is taken.
     async fn insert_order(&mut self, order: &Order) -> Result<(), OrderError>;
-    /// Saves status, lines' allocations and version, if the stored version is `expected_version`.
+    /// Saves the order and its lines, if the stored version is `expected_version`.
     /// Errors: `VersionConflict` otherwise.
     async fn update_order(
         &mut self,
         order: &Order,
         expected_version: i64,
     ) -> Result<(), OrderError>;
+    /// Appends to the order's status history.
+    async fn record_status_changes(
+        &mut self,
+        order: OrderId,
+        changes: &[StatusChange],
+        actor: &str,
+    ) -> Result<(), StoreError>;
+    async fn insert_shipment(&mut self, shipment: &Shipment) -> Result<(), StoreError>;
     /// Errors: `DuplicateIdempotencyKey` if a concurrent request stored the key first.
     async fn save_idempotency(&mut self, record: &IdempotencyRecord) -> Result<(), OrderError>;
     async fn append_events(&mut self, events: &[EventEnvelope]) -> Result<(), StoreError>;
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
 
-/// Which orders to list.
+/// Which orders to list. Every filter given must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OrderFilter {
-    pub status: Option<OrderStatus>,
+    /// Any of these statuses (empty: all).
+    pub statuses: Vec<OrderStatus>,
+    pub channel: Option<String>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_before: Option<DateTime<Utc>>,
+    /// Has a line for this SKU.
+    pub sku: Option<Sku>,
+    /// Ship-to e-mail, compared case-insensitively.
+    pub customer_email: Option<String>,
+    pub ship_by_before: Option<DateTime<Utc>>,
+}
+
+/// List order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OrderSort {
+    /// Newest first.
+    #[default]
+    Newest,
+    /// The warehouse queue: earliest ship-by first, then faster service, then oldest.
+    ShipBy,
+}
+
+/// Where the previous page ended, for the sort in use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderCursor {
+    pub ship_by: Option<DateTime<Utc>>,
+    pub rank: i32,
+    pub id: OrderId,
+}
+
+impl OrderCursor {
+    pub fn of(order: &Order) -> Self {
+        Self {
+            ship_by: Some(order.ship_by),
+            rank: order.service_level.rank(),
+            id: order.id,
+        }
+    }
+}
+
+/// One entry of an order's timeline: a status change or an event about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimelineEntry {
+    pub at: DateTime<Utc>,
+    /// `status_change` or the event type.
+    pub kind: String,
+    pub from: Option<OrderStatus>,
+    pub to: Option<OrderStatus>,
+    pub reason: Option<String>,
+    pub actor: Option<String>,
+    pub payload: Option<serde_json::Value>,
 }
 
 /// Reads outside any unit of work.
@@ -103,11 +172,27 @@ pub trait OrderQueries: Send + Sync {
         tenant: TenantId,
         key: &str,
     ) -> Result<Option<IdempotencyRecord>, StoreError>;
-    /// Newest first; the cursor is the last order id of the previous page.
     async fn list(
         &self,
         tenant: TenantId,
         filter: &OrderFilter,
-        page: PageRequest<OrderId>,
-    ) -> Result<Page<Order, OrderId>, StoreError>;
+        sort: OrderSort,
+        page: PageRequest<OrderCursor>,
+    ) -> Result<Page<Order, OrderCursor>, StoreError>;
+    /// Status history and events of one order, oldest first, at most `limit` entries.
+    async fn timeline(
+        &self,
+        tenant: TenantId,
+        id: OrderId,
+        limit: u32,
+    ) -> Result<Vec<TimelineEntry>, StoreError>;
+    async fn shipments(&self, tenant: TenantId, id: OrderId) -> Result<Vec<Shipment>, StoreError>;
+    /// Orders still waiting for some of these SKUs (backordered lines, not cancelled or on
+    /// hold), earliest ship-by first, then faster service, then oldest; at most `limit`.
+    async fn waiting_for_stock(
+        &self,
+        tenant: TenantId,
+        skus: &[Sku],
+        limit: u32,
+    ) -> Result<Vec<OrderId>, StoreError>;
 }

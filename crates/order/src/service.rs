@@ -1,7 +1,10 @@
 //! Order use cases, generic over their ports so tests run them against mocks.
 
-use crate::ports::{IdempotencyRecord, OrderFilter, OrderQueries, OrderUnitOfWork, StockRequest};
-use crate::{NewOrder, Order, OrderError};
+use crate::ports::{
+    IdempotencyRecord, OrderCursor, OrderFilter, OrderQueries, OrderSort, OrderTransaction,
+    OrderUnitOfWork, StockRequest, TimelineEntry,
+};
+use crate::{NewOrder, Order, OrderError, Shipment};
 use chrono::{DateTime, Utc};
 use kernel::{Clock, OrderId, Page, PageRequest, RequestContext, StoreError};
 
@@ -32,9 +35,9 @@ impl Placement {
 }
 
 pub struct OrderService<U, Q, C> {
-    uow: U,
-    queries: Q,
-    clock: C,
+    pub(crate) uow: U,
+    pub(crate) queries: Q,
+    pub(crate) clock: C,
 }
 
 impl<U, Q, C> OrderService<U, Q, C>
@@ -114,12 +117,14 @@ where
         }
 
         let request = stock_request(ctx, &order, now);
-        let reserved = match hold {
+        let stock = match hold {
             Some(hold) => tx.claim_hold(hold, &request).await?,
             None => tx.reserve_lines(&request).await?,
         };
-        order.allocate(&reserved, now)?;
+        order.allocate(&stock.allocated, stock.cutoff, now)?;
         tx.insert_order(&order).await?;
+        tx.record_status_changes(order.id, &order.take_status_changes(), &ctx.actor)
+            .await?;
         if let Some(idem) = idempotency {
             tx.save_idempotency(&IdempotencyRecord {
                 key: idem.key.clone(),
@@ -164,14 +169,9 @@ where
         let expected_version = order.version;
         let released = order.cancel(reason, now)?;
         if !released.is_empty() {
-            let mut request = stock_request(ctx, &order, now);
-            request.lines.clear();
-            tx.release_all(&request).await?;
+            tx.release_all(&release_request(ctx, &order, now)).await?;
         }
-        tx.update_order(&order, expected_version).await?;
-        tx.append_events(&outbox_events(&mut order, ctx, now))
-            .await?;
-        tx.commit().await?;
+        save(tx, &mut order, expected_version, ctx, now).await?;
         Ok(order)
     }
 
@@ -186,14 +186,53 @@ where
         &self,
         ctx: &RequestContext,
         filter: &OrderFilter,
-        page: PageRequest<OrderId>,
-    ) -> Result<Page<Order, OrderId>, OrderError> {
-        Ok(self.queries.list(ctx.tenant_id, filter, page).await?)
+        sort: OrderSort,
+        page: PageRequest<OrderCursor>,
+    ) -> Result<Page<Order, OrderCursor>, OrderError> {
+        Ok(self.queries.list(ctx.tenant_id, filter, sort, page).await?)
+    }
+
+    /// Status history and events, oldest first; bounded.
+    pub async fn timeline(
+        &self,
+        ctx: &RequestContext,
+        id: OrderId,
+    ) -> Result<Vec<TimelineEntry>, OrderError> {
+        self.get(ctx, id).await?;
+        Ok(self.queries.timeline(ctx.tenant_id, id, 500).await?)
+    }
+
+    pub async fn shipments(
+        &self,
+        ctx: &RequestContext,
+        id: OrderId,
+    ) -> Result<Vec<Shipment>, OrderError> {
+        self.get(ctx, id).await?;
+        Ok(self.queries.shipments(ctx.tenant_id, id).await?)
     }
 }
 
+/// Writes a changed order, its history and its events, and commits.
+pub(crate) async fn save(
+    mut tx: Box<dyn OrderTransaction>,
+    order: &mut Order,
+    expected_version: i64,
+    ctx: &RequestContext,
+    now: DateTime<Utc>,
+) -> Result<(), OrderError> {
+    tx.update_order(order, expected_version).await?;
+    let changes = order.take_status_changes();
+    if !changes.is_empty() {
+        tx.record_status_changes(order.id, &changes, &ctx.actor)
+            .await?;
+    }
+    tx.append_events(&outbox_events(order, ctx, now)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// The order's recorded events, as outbox envelopes.
-fn outbox_events(
+pub(crate) fn outbox_events(
     order: &mut Order,
     ctx: &RequestContext,
     now: DateTime<Utc>,
@@ -205,8 +244,23 @@ fn outbox_events(
         .collect()
 }
 
+/// Gives back everything the order still holds.
+pub(crate) fn release_request(
+    ctx: &RequestContext,
+    order: &Order,
+    at: DateTime<Utc>,
+) -> StockRequest {
+    let mut request = stock_request(ctx, order, at);
+    request.lines.clear();
+    request
+}
+
 /// What the order asks of stock: every line, under the order's own reference.
-fn stock_request(ctx: &RequestContext, order: &Order, at: DateTime<Utc>) -> StockRequest {
+pub(crate) fn stock_request(
+    ctx: &RequestContext,
+    order: &Order,
+    at: DateTime<Utc>,
+) -> StockRequest {
     StockRequest {
         reference: format!("order:{}", order.id),
         actor: ctx.actor.clone(),
@@ -219,6 +273,9 @@ fn stock_request(ctx: &RequestContext, order: &Order, at: DateTime<Utc>) -> Stoc
             .collect(),
     }
 }
+
+pub mod backorders;
+mod fulfilment;
 
 #[cfg(test)]
 mod tests;

@@ -53,6 +53,10 @@ impl OrderStatus {
     }
 
     /// The one table of legal transitions. Everything not listed is illegal.
+    ///
+    /// Allocation statuses move among themselves when stock arrives or an edit re-plans the
+    /// order; shipping may start from any allocated status (a seller who packs at the desk
+    /// skips picking); cancelling is possible until the first parcel leaves.
     pub fn can_become(self, next: OrderStatus) -> bool {
         use OrderStatus::*;
         matches!(
@@ -65,16 +69,37 @@ impl OrderStatus {
                 Allocated | PartiallyAllocated | OnHold | Cancelled
             ) | (
                 PartiallyAllocated,
-                Allocated | Backordered | OnHold | Picking | Cancelled
-            ) | (Allocated, Picking | OnHold | Backordered | Cancelled)
-                | (
-                    OnHold,
-                    Pending | Allocated | PartiallyAllocated | Backordered | Cancelled
-                )
-                | (Picking, Packed | PartiallyShipped | Allocated | Backordered)
-                | (Packed, Shipped | PartiallyShipped)
+                Allocated | Backordered | OnHold | Picking | PartiallyShipped | Cancelled
+            ) | (
+                Allocated,
+                PartiallyAllocated
+                    | Backordered
+                    | OnHold
+                    | Picking
+                    | PartiallyShipped
+                    | Shipped
+                    | Cancelled
+            ) | (
+                OnHold,
+                Pending | Allocated | PartiallyAllocated | Backordered | Cancelled
+            ) | (
+                Picking,
+                Packed | PartiallyShipped | Shipped | Allocated | Backordered | Cancelled
+            ) | (Packed, PartiallyShipped | Shipped | Cancelled)
                 | (PartiallyShipped, Picking | Shipped)
                 | (Shipped, Delivered)
+        )
+    }
+
+    /// Before picking starts, the order can still be edited.
+    pub fn is_editable(self) -> bool {
+        matches!(
+            self,
+            Self::Pending
+                | Self::Backordered
+                | Self::PartiallyAllocated
+                | Self::Allocated
+                | Self::OnHold
         )
     }
 
@@ -113,10 +138,14 @@ mod tests {
             (PartiallyAllocated, Backordered),
             (PartiallyAllocated, OnHold),
             (PartiallyAllocated, Picking),
+            (PartiallyAllocated, PartiallyShipped),
             (PartiallyAllocated, Cancelled),
-            (Allocated, Picking),
-            (Allocated, OnHold),
+            (Allocated, PartiallyAllocated),
             (Allocated, Backordered),
+            (Allocated, OnHold),
+            (Allocated, Picking),
+            (Allocated, PartiallyShipped),
+            (Allocated, Shipped),
             (Allocated, Cancelled),
             (OnHold, Pending),
             (OnHold, Allocated),
@@ -125,10 +154,13 @@ mod tests {
             (OnHold, Cancelled),
             (Picking, Packed),
             (Picking, PartiallyShipped),
+            (Picking, Shipped),
             (Picking, Allocated),
             (Picking, Backordered),
-            (Packed, Shipped),
+            (Picking, Cancelled),
             (Packed, PartiallyShipped),
+            (Packed, Shipped),
+            (Packed, Cancelled),
             (PartiallyShipped, Picking),
             (PartiallyShipped, Shipped),
             (Shipped, Delivered),

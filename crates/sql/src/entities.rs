@@ -147,6 +147,13 @@ pub mod order {
         pub version: i64,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        pub service_level: String,
+        pub service_rank: i32,
+        pub cutoff_minute: i32,
+        pub ship_by: Option<DateTimeUtc>,
+        pub hold_reason: Option<String>,
+        pub hold_resume: Option<String>,
+        pub customer_email: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -170,6 +177,9 @@ pub mod order_line {
         pub allocated: i64,
         pub unit_price_minor: i64,
         pub currency: String,
+        pub picked: i64,
+        pub shipped: i64,
+        pub returned: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -308,6 +318,7 @@ pub mod warehouse {
         pub priority: i32,
         pub is_default: bool,
         pub created_at: DateTimeUtc,
+        pub cutoff_minute: i32,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -468,6 +479,70 @@ pub mod audit_entry {
         pub request_id: String,
         pub outcome: i32,
         pub occurred_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod order_status_history {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "order_status_history")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub tenant_id: Uuid,
+        pub order_id: Uuid,
+        pub from_status: Option<String>,
+        pub to_status: String,
+        pub reason: Option<String>,
+        pub actor: String,
+        pub at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod shipment {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "shipments")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub tenant_id: Uuid,
+        pub order_id: Uuid,
+        pub carrier: String,
+        pub service: Option<String>,
+        pub tracking_number: Option<String>,
+        pub tracking_url: Option<String>,
+        pub lines: Json,
+        pub shipped_at: DateTimeUtc,
+        pub delivered_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod allocation_rule {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "allocation_rules")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        pub prefer_single_warehouse: bool,
+        pub allow_split: bool,
+        pub updated_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

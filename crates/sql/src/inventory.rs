@@ -3,8 +3,10 @@
 use crate::entities::{kit_component, product, stock_level, stock_movement, warehouse};
 use crate::{SqlStore, is_unique_violation, store_err};
 use async_trait::async_trait;
+use inventory::allocation::AllocationRules;
 use inventory::kit::KitComponent;
 use inventory::ports::{ProductFilter, ProductRepository, WarehouseRepository};
+use inventory::routing::WarehousePlacement;
 use inventory::{
     Dimensions, InventoryError, MovementKind, Product, StockLevel, StockMovement, Warehouse,
 };
@@ -115,6 +117,7 @@ pub(crate) fn to_warehouse(m: warehouse::Model) -> Result<Warehouse, StoreError>
         priority: m.priority,
         is_default: m.is_default,
         created_at: m.created_at,
+        cutoff_minute: m.cutoff_minute,
     })
 }
 
@@ -133,6 +136,7 @@ pub(crate) fn warehouse_row(w: &Warehouse) -> Result<warehouse::ActiveModel, Sto
         priority: Set(w.priority),
         is_default: Set(w.is_default),
         created_at: Set(w.created_at),
+        cutoff_minute: Set(w.cutoff_minute),
     })
 }
 
@@ -452,5 +456,18 @@ impl WarehouseRepository for SqlStore {
             .map_err(store_err)?
             .map(to_warehouse)
             .transpose()
+    }
+
+    async fn allocation_rules(&self, tenant: TenantId) -> Result<AllocationRules, StoreError> {
+        crate::stock_ledger::allocation_rules(&self.db, tenant).await
+    }
+
+    async fn save_routing(
+        &self,
+        tenant: TenantId,
+        rules: AllocationRules,
+        placements: &[WarehousePlacement],
+    ) -> Result<(), StoreError> {
+        crate::routing::save(self, tenant, rules, placements).await
     }
 }

@@ -1,20 +1,22 @@
-use crate::entities::{idempotency_record, order as order_row, order_line};
+use crate::entities::{idempotency_record, order as order_row, order_line, order_status_history};
 use crate::inventory_tx::{lock_hold, save_hold};
 use crate::{SqlStore, is_unique_violation, outbox, stock_ledger, store_err};
 use async_trait::async_trait;
 use inventory::allocation::LineRequest;
 use inventory::reservations::{self, MovementMeta, ReserveError, StockLedger};
 use kernel::{
-    Currency, EventEnvelope, HoldId, Money, OrderId, Page, PageRequest, Quantity, Sku, StoreError,
-    TenantId,
+    Currency, EventEnvelope, HoldId, Money, OrderId, Quantity, Sku, StoreError, TenantId,
 };
 use order::ports::{
-    IdempotencyRecord, OrderFilter, OrderQueries, OrderTransaction, OrderUnitOfWork, StockRequest,
+    IdempotencyRecord, OrderTransaction, OrderUnitOfWork, StockOutcome, StockRequest,
 };
-use order::{Address, Order, OrderError, OrderLine, OrderStatus};
+use order::{
+    Address, Cutoff, Hold, Order, OrderError, OrderLine, OrderStatus, ServiceLevel, Shipment,
+    StatusChange,
+};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select,
+    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use std::collections::HashMap;
 
@@ -22,9 +24,19 @@ fn bad_row(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::from_source(e)
 }
 
-fn to_order(m: order_row::Model, lines: Vec<order_line::Model>) -> Result<Order, StoreError> {
-    let status = OrderStatus::parse(&m.status)
-        .ok_or_else(|| StoreError::new(format!("unknown order status {:?}", m.status)))?;
+fn parse_status(s: &str) -> Result<OrderStatus, StoreError> {
+    OrderStatus::parse(s).ok_or_else(|| StoreError::new(format!("unknown order status {s:?}")))
+}
+
+fn quantity(n: i64) -> Result<Quantity, StoreError> {
+    Quantity::new(n).map_err(bad_row)
+}
+
+pub(crate) fn to_order(
+    m: order_row::Model,
+    lines: Vec<order_line::Model>,
+) -> Result<Order, StoreError> {
+    let status = parse_status(&m.status)?;
     let currency = Currency::parse(&m.currency).map_err(bad_row)?;
     let ship_to: Address = serde_json::from_value(m.ship_to).map_err(bad_row)?;
     let lines = lines
@@ -33,8 +45,11 @@ fn to_order(m: order_row::Model, lines: Vec<order_line::Model>) -> Result<Order,
             Ok(OrderLine {
                 line_no: l.line_no as u32,
                 sku: Sku::parse(&l.sku).map_err(bad_row)?,
-                quantity: Quantity::new(l.quantity).map_err(bad_row)?,
-                allocated: Quantity::new(l.allocated).map_err(bad_row)?,
+                quantity: quantity(l.quantity)?,
+                allocated: quantity(l.allocated)?,
+                picked: quantity(l.picked)?,
+                shipped: quantity(l.shipped)?,
+                returned: quantity(l.returned)?,
                 unit_price: Money::new(
                     l.unit_price_minor,
                     Currency::parse(&l.currency).map_err(bad_row)?,
@@ -42,7 +57,7 @@ fn to_order(m: order_row::Model, lines: Vec<order_line::Model>) -> Result<Order,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(Order::restore(
+    let mut order = Order::restore(
         OrderId::from_uuid(m.id),
         TenantId::from_uuid(m.tenant_id),
         m.channel,
@@ -55,11 +70,64 @@ fn to_order(m: order_row::Model, lines: Vec<order_line::Model>) -> Result<Order,
         m.version,
         m.created_at,
         m.updated_at,
-    ))
+    );
+    order.service_level = ServiceLevel::parse(&m.service_level)
+        .ok_or_else(|| StoreError::new(format!("unknown service level {:?}", m.service_level)))?;
+    order.cutoff = Cutoff::from_minute(m.cutoff_minute.into()).unwrap_or(Cutoff::DEFAULT);
+    order.ship_by = m.ship_by.unwrap_or(m.created_at);
+    order.hold = match (m.hold_reason, m.hold_resume) {
+        (Some(reason), Some(resume)) => Some(Hold {
+            reason,
+            resume: parse_status(&resume)?,
+        }),
+        _ => None,
+    };
+    Ok(order)
+}
+
+/// The order's own columns, as written on insert and update.
+fn order_columns(o: &Order) -> Result<order_row::ActiveModel, StoreError> {
+    Ok(order_row::ActiveModel {
+        id: Set(o.id.into_uuid()),
+        tenant_id: Set(o.tenant_id.into_uuid()),
+        channel: Set(o.channel.clone()),
+        external_id: Set(o.external_id.clone()),
+        status: Set(o.status.as_str().to_owned()),
+        allow_backorder: Set(o.allow_backorder),
+        ship_to: Set(serde_json::to_value(&o.ship_to).map_err(bad_row)?),
+        currency: Set(o.total.currency.to_string()),
+        total_minor: Set(o.total.amount_minor),
+        version: Set(o.version),
+        created_at: Set(o.created_at),
+        updated_at: Set(o.updated_at),
+        service_level: Set(o.service_level.as_str().to_owned()),
+        service_rank: Set(o.service_level.rank()),
+        cutoff_minute: Set(i32::from(o.cutoff.minute())),
+        ship_by: Set(Some(o.ship_by)),
+        hold_reason: Set(o.hold.as_ref().map(|h| h.reason.clone())),
+        hold_resume: Set(o.hold.as_ref().map(|h| h.resume.as_str().to_owned())),
+        customer_email: Set(o.ship_to.email.as_ref().map(|e| e.to_lowercase())),
+    })
+}
+
+fn line_rows(o: &Order) -> impl Iterator<Item = order_line::ActiveModel> + '_ {
+    o.lines.iter().map(|l| order_line::ActiveModel {
+        order_id: Set(o.id.into_uuid()),
+        line_no: Set(l.line_no as i32),
+        tenant_id: Set(o.tenant_id.into_uuid()),
+        sku: Set(l.sku.to_string()),
+        quantity: Set(l.quantity.as_i64()),
+        allocated: Set(l.allocated.as_i64()),
+        unit_price_minor: Set(l.unit_price.amount_minor),
+        currency: Set(l.unit_price.currency.to_string()),
+        picked: Set(l.picked.as_i64()),
+        shipped: Set(l.shipped.as_i64()),
+        returned: Set(l.returned.as_i64()),
+    })
 }
 
 /// Loads the lines of all given orders in one query (never one query per order).
-async fn with_lines(
+pub(crate) async fn with_lines(
     conn: &impl ConnectionTrait,
     orders: Vec<order_row::Model>,
 ) -> Result<Vec<Order>, StoreError> {
@@ -86,11 +154,11 @@ async fn with_lines(
         .collect()
 }
 
-fn tenant_orders(tenant: TenantId) -> Select<order_row::Entity> {
+pub(crate) fn tenant_orders(tenant: TenantId) -> Select<order_row::Entity> {
     order_row::Entity::find().filter(order_row::Column::TenantId.eq(tenant.into_uuid()))
 }
 
-async fn one_order(
+pub(crate) async fn one_order(
     conn: &impl ConnectionTrait,
     query: Select<order_row::Entity>,
 ) -> Result<Option<Order>, StoreError> {
@@ -100,13 +168,17 @@ async fn one_order(
     Ok(with_lines(conn, vec![row]).await?.pop())
 }
 
-fn by_external(tenant: TenantId, channel: &str, external_id: &str) -> Select<order_row::Entity> {
+pub(crate) fn by_external(
+    tenant: TenantId,
+    channel: &str,
+    external_id: &str,
+) -> Select<order_row::Entity> {
     tenant_orders(tenant)
         .filter(order_row::Column::Channel.eq(channel))
         .filter(order_row::Column::ExternalId.eq(external_id))
 }
 
-async fn idempotency(
+pub(crate) async fn idempotency(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
     key: &str,
@@ -173,7 +245,7 @@ impl OrderTransaction for SqlOrderTx {
         one_order(&self.tx, query).await
     }
 
-    async fn reserve_lines(&mut self, request: &StockRequest) -> Result<Vec<Quantity>, OrderError> {
+    async fn reserve_lines(&mut self, request: &StockRequest) -> Result<StockOutcome, OrderError> {
         let requests: Vec<LineRequest> = request
             .lines
             .iter()
@@ -185,7 +257,13 @@ impl OrderTransaction for SqlOrderTx {
             .collect();
         let meta = meta(self.tenant, request);
         match reservations::reserve(self, &requests, &meta, false).await {
-            Ok(plan) => Ok(plan.allocated),
+            Ok(plan) => Ok(StockOutcome {
+                allocated: plan.allocated,
+                cutoff: plan
+                    .cutoff_minute
+                    .and_then(|m| Cutoff::from_minute(m.into()))
+                    .unwrap_or(Cutoff::DEFAULT),
+            }),
             Err(ReserveError::UnknownSkus(skus)) => Err(OrderError::UnknownSkus(skus)),
             Err(ReserveError::Insufficient(_)) => {
                 Err(StoreError::new("unreachable: partial reservations allowed").into())
@@ -204,7 +282,7 @@ impl OrderTransaction for SqlOrderTx {
         &mut self,
         id: HoldId,
         request: &StockRequest,
-    ) -> Result<Vec<Quantity>, OrderError> {
+    ) -> Result<StockOutcome, OrderError> {
         let mut hold = lock_hold(&self.tx, self.tenant, id)
             .await?
             .ok_or(OrderError::HoldNotFound(id))?;
@@ -244,51 +322,37 @@ impl OrderTransaction for SqlOrderTx {
             )],
         )
         .await?;
-        Ok(lines.into_iter().map(|(_, q)| q).collect())
+        Ok(StockOutcome {
+            allocated: lines.into_iter().map(|(_, q)| q).collect(),
+            cutoff: crate::order_queries::first_cutoff(&self.tx, self.tenant).await?,
+        })
     }
 
     async fn insert_order(&mut self, o: &Order) -> Result<(), OrderError> {
-        let inserted = order_row::Entity::insert(order_row::ActiveModel {
-            id: Set(o.id.into_uuid()),
-            tenant_id: Set(o.tenant_id.into_uuid()),
-            channel: Set(o.channel.clone()),
-            external_id: Set(o.external_id.clone()),
-            status: Set(o.status.as_str().to_owned()),
-            allow_backorder: Set(o.allow_backorder),
-            ship_to: Set(serde_json::to_value(&o.ship_to).map_err(bad_row)?),
-            currency: Set(o.total.currency.to_string()),
-            total_minor: Set(o.total.amount_minor),
-            version: Set(o.version),
-            created_at: Set(o.created_at),
-            updated_at: Set(o.updated_at),
-        })
-        .exec_without_returning(&self.tx)
-        .await;
+        let inserted = order_row::Entity::insert(order_columns(o)?)
+            .exec_without_returning(&self.tx)
+            .await;
         match inserted {
             Err(e) if is_unique_violation(&e) => return Err(OrderError::DuplicateExternalId),
             other => other.map_err(store_err)?,
         };
-        order_line::Entity::insert_many(o.lines.iter().map(|l| order_line::ActiveModel {
-            order_id: Set(o.id.into_uuid()),
-            line_no: Set(l.line_no as i32),
-            tenant_id: Set(o.tenant_id.into_uuid()),
-            sku: Set(l.sku.to_string()),
-            quantity: Set(l.quantity.as_i64()),
-            allocated: Set(l.allocated.as_i64()),
-            unit_price_minor: Set(l.unit_price.amount_minor),
-            currency: Set(l.unit_price.currency.to_string()),
-        }))
-        .exec_without_returning(&self.tx)
-        .await
-        .map_err(store_err)?;
+        order_line::Entity::insert_many(line_rows(o))
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(store_err)?;
         Ok(())
     }
 
     async fn update_order(&mut self, o: &Order, expected_version: i64) -> Result<(), OrderError> {
+        let mut row = order_columns(o)?;
+        // Identity and creation never change.
+        row.id = NotSet;
+        row.tenant_id = NotSet;
+        row.channel = NotSet;
+        row.external_id = NotSet;
+        row.created_at = NotSet;
         let result = order_row::Entity::update_many()
-            .col_expr(order_row::Column::Status, o.status.as_str().into())
-            .col_expr(order_row::Column::Version, o.version.into())
-            .col_expr(order_row::Column::UpdatedAt, o.updated_at.into())
+            .set(row)
             .filter(order_row::Column::TenantId.eq(self.tenant.into_uuid()))
             .filter(order_row::Column::Id.eq(o.id.into_uuid()))
             .filter(order_row::Column::Version.eq(expected_version))
@@ -298,19 +362,54 @@ impl OrderTransaction for SqlOrderTx {
         if result.rows_affected != 1 {
             return Err(OrderError::VersionConflict);
         }
-        for line in &o.lines {
-            order_line::Entity::update_many()
-                .col_expr(
-                    order_line::Column::Allocated,
-                    line.allocated.as_i64().into(),
-                )
-                .filter(order_line::Column::OrderId.eq(o.id.into_uuid()))
-                .filter(order_line::Column::LineNo.eq(line.line_no as i32))
-                .exec(&self.tx)
-                .await
-                .map_err(store_err)?;
-        }
+        // Lines are few (≤ 500) and may have been replaced by an edit: rewrite them in two
+        // statements rather than one per line.
+        order_line::Entity::delete_many()
+            .filter(order_line::Column::OrderId.eq(o.id.into_uuid()))
+            .exec(&self.tx)
+            .await
+            .map_err(store_err)?;
+        order_line::Entity::insert_many(line_rows(o))
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(store_err)?;
         Ok(())
+    }
+
+    async fn record_status_changes(
+        &mut self,
+        order: OrderId,
+        changes: &[StatusChange],
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        order_status_history::Entity::insert_many(changes.iter().map(|c| {
+            order_status_history::ActiveModel {
+                id: Set(uuid::Uuid::now_v7()),
+                tenant_id: Set(self.tenant.into_uuid()),
+                order_id: Set(order.into_uuid()),
+                from_status: Set(c.from.map(|s| s.as_str().to_owned())),
+                to_status: Set(c.to.as_str().to_owned()),
+                reason: Set(c.reason.clone()),
+                actor: Set(actor.to_owned()),
+                at: Set(c.at),
+            }
+        }))
+        .exec_without_returning(&self.tx)
+        .await
+        .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn insert_shipment(&mut self, s: &Shipment) -> Result<(), StoreError> {
+        crate::order_queries::insert_shipment(&self.tx, self.tenant, s).await
+    }
+
+    async fn consume_shipment(&mut self, request: &StockRequest) -> Result<(), OrderError> {
+        let _ = request;
+        Err(StoreError::new("shipping stock is not wired yet").into())
     }
 
     async fn save_idempotency(&mut self, record: &IdempotencyRecord) -> Result<(), OrderError> {
@@ -336,53 +435,5 @@ impl OrderTransaction for SqlOrderTx {
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         self.tx.commit().await.map_err(store_err)
-    }
-}
-
-#[async_trait]
-impl OrderQueries for SqlStore {
-    async fn get(&self, tenant: TenantId, id: OrderId) -> Result<Option<Order>, StoreError> {
-        one_order(
-            &self.db,
-            tenant_orders(tenant).filter(order_row::Column::Id.eq(id.into_uuid())),
-        )
-        .await
-    }
-
-    async fn find_by_external_id(
-        &self,
-        tenant: TenantId,
-        channel: &str,
-        external_id: &str,
-    ) -> Result<Option<Order>, StoreError> {
-        one_order(&self.db, by_external(tenant, channel, external_id)).await
-    }
-
-    async fn find_idempotency(
-        &self,
-        tenant: TenantId,
-        key: &str,
-    ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        idempotency(&self.db, tenant, key).await
-    }
-
-    async fn list(
-        &self,
-        tenant: TenantId,
-        filter: &OrderFilter,
-        page: PageRequest<OrderId>,
-    ) -> Result<Page<Order, OrderId>, StoreError> {
-        let mut query = tenant_orders(tenant)
-            .order_by_desc(order_row::Column::Id)
-            .limit(u64::from(page.limit) + 1);
-        if let Some(status) = filter.status {
-            query = query.filter(order_row::Column::Status.eq(status.as_str()));
-        }
-        if let Some(after) = page.after {
-            query = query.filter(order_row::Column::Id.lt(after.into_uuid()));
-        }
-        let rows = query.all(&self.db).await.map_err(store_err)?;
-        let orders = with_lines(&self.db, rows).await?;
-        Ok(Page::from_overfetch(orders, page.limit, |o: &Order| o.id))
     }
 }

@@ -1,10 +1,12 @@
 //! Stock reservations inside any open transaction (an order's, a hold's): the SQL half of
 //! `inventory::reservations::StockLedger`, shared by the order and inventory units of work.
 
-use crate::entities::{kit_component, stock_allocation, stock_level, stock_movement};
+use crate::entities::{
+    allocation_rule, kit_component, stock_allocation, stock_level, stock_movement,
+};
 use crate::inventory::movement_row;
 use crate::store_err;
-use inventory::allocation::{LockedStock, Reservation};
+use inventory::allocation::{AllocationRules, LockedStock, Reservation};
 use inventory::kit::KitComponent;
 use inventory::reservations::MovementMeta;
 use inventory::{MovementKind, StockMovement};
@@ -37,6 +39,12 @@ macro_rules! delegate_stock_ledger {
                 skus: &[kernel::Sku],
             ) -> Result<Vec<inventory::allocation::LockedStock>, kernel::StoreError> {
                 $crate::stock_ledger::lock_stock(&self.tx, self.tenant, skus).await
+            }
+
+            async fn allocation_rules(
+                &mut self,
+            ) -> Result<inventory::allocation::AllocationRules, kernel::StoreError> {
+                $crate::stock_ledger::allocation_rules(&self.tx, self.tenant).await
             }
 
             async fn add_reservations(
@@ -116,7 +124,8 @@ pub(crate) async fn lock_stock(
         _ => "",
     };
     let sql = format!(
-        "SELECT s.sku, s.warehouse_id, s.on_hand, s.reserved, w.priority, p.low_stock_threshold \
+        "SELECT s.sku, s.warehouse_id, s.on_hand, s.reserved, w.priority, w.cutoff_minute, \
+         p.low_stock_threshold \
          FROM stock_levels s \
          JOIN warehouses w ON w.id = s.warehouse_id \
          JOIN products p ON p.tenant_id = s.tenant_id AND p.sku = s.sku \
@@ -143,9 +152,26 @@ pub(crate) async fn lock_stock(
                 reserved: r.try_get("", "reserved").map_err(get)?,
                 priority: r.try_get("", "priority").map_err(get)?,
                 low_stock_threshold: r.try_get("", "low_stock_threshold").map_err(get)?,
+                cutoff_minute: r.try_get("", "cutoff_minute").map_err(get)?,
             })
         })
         .collect()
+}
+
+/// The tenant's routing rules; the defaults until it sets some.
+pub(crate) async fn allocation_rules(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+) -> Result<AllocationRules, StoreError> {
+    Ok(allocation_rule::Entity::find_by_id(tenant.into_uuid())
+        .one(conn)
+        .await
+        .map_err(store_err)?
+        .map(|r| AllocationRules {
+            prefer_single_warehouse: r.prefer_single_warehouse,
+            allow_split: r.allow_split,
+        })
+        .unwrap_or_default())
 }
 
 fn movement(

@@ -2,18 +2,15 @@
 //! in a database of its own.
 
 use chrono::Utc;
-use identity::ports::TenantRepository;
-use identity::{ApiKey, NewTenant};
 use inventory::ports::{ProductRepository, StockQueries};
 use inventory::service::{InventoryService, SetCountedQuantity};
 use inventory::{InventoryError, MovementKind, NewProduct};
-use kernel::{PageRequest, Quantity, RequestContext, Sku, SystemClock, TenantId};
-use order::ports::{OrderFilter, OrderQueries};
-use order::service::{IdempotencyRequest, OrderService, Placement};
-use order::{Address, NewOrder, NewOrderLine, OrderError, OrderStatus};
-use sql::SqlStore;
+use kernel::{PageRequest, Sku};
+use order::ports::{OrderFilter, OrderQueries, OrderSort};
+use order::service::{IdempotencyRequest, Placement};
+use order::{NewOrder, OrderError, OrderStatus};
 use std::sync::Arc;
-use testkit::{Backend, TestDb, on_both_databases};
+use testkit::{Backend, on_both_databases};
 
 on_both_databases!(
     a_duplicate_sku_is_a_business_error_and_products_page_by_sku,
@@ -30,128 +27,8 @@ on_both_databases!(
     orders_page_newest_first_and_filter_by_status,
 );
 
-type Inventory = InventoryService<SqlStore, SqlStore, SqlStore, SqlStore, SystemClock>;
-type Orders = OrderService<SqlStore, SqlStore, SystemClock>;
-
-struct World {
-    db: TestDb,
-    inventory: Inventory,
-    orders: Orders,
-}
-
-impl World {
-    async fn new(backend: Backend) -> Self {
-        let db = TestDb::new(backend).await;
-        let s = db.store.clone();
-        Self {
-            inventory: InventoryService::new(
-                s.clone(),
-                s.clone(),
-                s.clone(),
-                s.clone(),
-                SystemClock,
-            ),
-            orders: OrderService::new(s.clone(), s, SystemClock),
-            db,
-        }
-    }
-
-    fn store(&self) -> &SqlStore {
-        &self.db.store
-    }
-
-    async fn tenant(&self) -> RequestContext {
-        let tenant = NewTenant {
-            company: "Acme".into(),
-            email: "ops@acme.example".into(),
-        }
-        .validate(TenantId::new(), Utc::now())
-        .unwrap();
-        let (key, _) = ApiKey::generate(tenant.id, "default", Utc::now());
-        self.store()
-            .create_with_key(&tenant, &key, None)
-            .await
-            .unwrap();
-        RequestContext::new(tenant.id, format!("api_key:{}", key.id))
-    }
-
-    async fn product_with_stock(&self, ctx: &RequestContext, sku: &str, on_hand: i64) {
-        self.inventory
-            .register_product(
-                ctx,
-                NewProduct {
-                    sku: sku.into(),
-                    name: format!("Product {sku}"),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        if on_hand > 0 {
-            self.inventory
-                .set_counted_quantity(ctx, count(sku, on_hand))
-                .await
-                .unwrap();
-        }
-    }
-
-    /// On hand and reserved of a SKU, summed over warehouses.
-    async fn level(&self, ctx: &RequestContext, sku: &str) -> (u32, u32) {
-        let levels = self
-            .store()
-            .levels(ctx.tenant_id, &Sku::parse(sku).unwrap())
-            .await
-            .unwrap();
-        assert!(!levels.is_empty(), "{sku} has no stock row");
-        let totals = inventory::StockTotals::of(Sku::parse(sku).unwrap(), &levels);
-        (totals.on_hand.get(), totals.reserved.get())
-    }
-
-    /// Stock levels must equal the sum of their ledger: the projection never drifts.
-    async fn assert_ledger_matches(&self, ctx: &RequestContext, sku: &str) {
-        let report = self.inventory.rebuild_levels(ctx, false).await.unwrap();
-        assert!(
-            report.drift.is_empty(),
-            "ledger disagrees with stock levels (checking {sku}): {:?}",
-            report.drift
-        );
-    }
-}
-
-fn count(sku: &str, on_hand: i64) -> SetCountedQuantity {
-    SetCountedQuantity {
-        warehouse: None,
-        sku: Sku::parse(sku).unwrap(),
-        on_hand: Quantity::new(on_hand).unwrap(),
-        reason: "initial count".into(),
-        expected_version: None,
-    }
-}
-
-fn order_of(lines: &[(&str, i64)]) -> NewOrder {
-    NewOrder {
-        hold_id: None,
-        channel: None,
-        external_id: None,
-        allow_backorder: true,
-        ship_to: Address {
-            name: "Grace Hopper".into(),
-            line1: "1 Navy Way".into(),
-            city: "Arlington".into(),
-            country: "US".into(),
-            ..Default::default()
-        },
-        lines: lines
-            .iter()
-            .map(|(sku, quantity)| NewOrderLine {
-                sku: sku.to_string(),
-                quantity: *quantity,
-                unit_price_minor: 999,
-                currency: "USD".into(),
-            })
-            .collect(),
-    }
-}
+mod support;
+use support::{World, count, order_of};
 
 async fn a_duplicate_sku_is_a_business_error_and_products_page_by_sku(backend: Backend) {
     let w = World::new(backend).await;
@@ -364,6 +241,7 @@ async fn a_short_order_without_backorders_writes_nothing_at_all(backend: Backend
         w.store(),
         ctx.tenant_id,
         &OrderFilter::default(),
+        OrderSort::Newest,
         PageRequest::new(None, None),
     )
     .await
@@ -482,8 +360,12 @@ async fn orders_page_newest_first_and_filter_by_status(backend: Backend) {
     }
     let all = OrderFilter::default();
     let page = |after, limit| {
-        w.orders
-            .list(&ctx, &all, PageRequest::new(after, Some(limit)))
+        w.orders.list(
+            &ctx,
+            &all,
+            OrderSort::Newest,
+            PageRequest::new(after, Some(limit)),
+        )
     };
     let p1 = page(None, 3).await.unwrap();
     let p1_ids: Vec<_> = p1.items.iter().map(|o| o.id).collect();
@@ -499,8 +381,10 @@ async fn orders_page_newest_first_and_filter_by_status(backend: Backend) {
         .list(
             &ctx,
             &OrderFilter {
-                status: Some(OrderStatus::Backordered),
+                statuses: vec![OrderStatus::Backordered],
+                ..Default::default()
             },
+            OrderSort::Newest,
             PageRequest::new(None, None),
         )
         .await

@@ -299,6 +299,7 @@ async fn place(store: &SqlStore, t: TenantId, email: Option<&str>) -> order::Ord
     let orders = OrderService::new(store.clone(), store.clone(), SystemClock);
     let draft = NewOrder {
         hold_id: None,
+        service_level: Default::default(),
         channel: None,
         external_id: None,
         allow_backorder: true,
@@ -542,6 +543,7 @@ async fn units_of_work_run_under_row_level_security_as_a_plain_role_on_postgres(
     let orders = OrderService::new(app.clone(), app.clone(), SystemClock);
     let draft = NewOrder {
         hold_id: None,
+        service_level: Default::default(),
         channel: None,
         external_id: None,
         allow_backorder: false,

@@ -114,7 +114,9 @@ pub fn expected_version(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
     }
     let tag = raw.trim_start_matches("W/").trim_matches('"');
     tag.parse::<i64>().map(Some).map_err(|_| {
-        ApiError::bad_request("`If-Match` must be the stock's version, e.g. If-Match: \"3\"")
+        ApiError::bad_request(
+            "`If-Match` must be the version (ETag) you read, e.g. If-Match: \"3\"",
+        )
     })
 }
 

@@ -4,10 +4,12 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod events;
+pub mod fulfilment;
 pub mod health;
 pub mod inventory;
 pub mod orders;
 pub mod products;
+pub mod routing;
 pub mod signup;
 pub mod stock_ops;
 pub mod users;
@@ -72,6 +74,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(orders::list)
             .service(orders::get)
             .service(orders::cancel)
+            .service(fulfilment::edit)
+            .service(fulfilment::hold)
+            .service(fulfilment::release)
+            .service(fulfilment::pick)
+            .service(fulfilment::pack)
+            .service(fulfilment::ship)
+            .service(fulfilment::shipments)
+            .service(fulfilment::deliver)
+            .service(fulfilment::timeline)
+            .service(routing::get)
+            .service(routing::put)
             .service(events::stream)
             .service(admin::outbox)
             .service(admin::dead_letters)

@@ -6,9 +6,9 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use kernel::OrderId;
-use order::ports::OrderFilter;
+use order::ports::{OrderCursor, OrderFilter, OrderSort};
 use order::service::{IdempotencyRequest, Placement};
-use order::{Address, NewOrder, NewOrderLine, Order, OrderStatus};
+use order::{Address, NewOrder, NewOrderLine, Order, OrderStatus, ServiceLevel};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
@@ -55,6 +55,34 @@ pub struct CreateOrderRequest {
     /// A checkout hold (`POST /api/v1/reservations`) whose stock this order takes over; the
     /// lines must be exactly the hold's.
     pub reservation_id: Option<uuid::Uuid>,
+    /// `standard` (default), `expedited` or `overnight`: sets the ship-by time.
+    pub service_level: Option<ServiceLevelDto>,
+}
+
+/// How fast the order must leave.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceLevelDto {
+    Standard,
+    Expedited,
+    Overnight,
+}
+
+impl From<ServiceLevelDto> for ServiceLevel {
+    fn from(s: ServiceLevelDto) -> Self {
+        match s {
+            ServiceLevelDto::Standard => ServiceLevel::Standard,
+            ServiceLevelDto::Expedited => ServiceLevel::Expedited,
+            ServiceLevelDto::Overnight => ServiceLevel::Overnight,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HoldDto {
+    pub reason: String,
+    /// The status the order returns to when released.
+    pub resumes_as: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -62,10 +90,13 @@ pub struct OrderLineResponse {
     pub line_no: u32,
     pub sku: String,
     pub quantity: u32,
-    /// Units reserved for this line.
+    /// Units ever reserved for this line (shipped ones included).
     pub allocated: u32,
     /// Units still waiting for stock.
     pub backordered: u32,
+    pub picked: u32,
+    pub shipped: u32,
+    pub returned: u32,
     pub unit_price: MoneyDto,
     pub total: MoneyDto,
 }
@@ -83,6 +114,12 @@ pub struct OrderResponse {
     pub lines: Vec<OrderLineResponse>,
     /// Computed from the lines.
     pub total: MoneyDto,
+    pub service_level: String,
+    /// When it must leave the warehouse: the queue is ordered by it.
+    pub ship_by: DateTime<Utc>,
+    /// Set while the order is `on_hold`.
+    pub hold: Option<HoldDto>,
+    /// Send as `If-Match` to edit safely.
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -97,8 +134,23 @@ pub struct OrderPage {
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct OrderListQuery {
-    /// Only orders in this status.
+    /// Only orders in one of these statuses, comma-separated (`backordered,on_hold`).
     pub status: Option<String>,
+    /// Only orders from this channel.
+    pub channel: Option<String>,
+    /// Created at or after this time (RFC 3339).
+    pub created_from: Option<DateTime<Utc>>,
+    /// Created before this time (RFC 3339).
+    pub created_before: Option<DateTime<Utc>>,
+    /// Has a line for this SKU.
+    pub sku: Option<String>,
+    /// Ship-to e-mail, any case.
+    pub customer_email: Option<String>,
+    /// Due to leave before this time (RFC 3339).
+    pub ship_by_before: Option<DateTime<Utc>>,
+    /// `newest` (default) or `ship_by` (the warehouse queue: earliest ship-by, then faster
+    /// service, then oldest).
+    pub sort: Option<String>,
     /// 1 to 200; default 50.
     pub limit: Option<u32>,
     pub cursor: Option<String>,
@@ -151,6 +203,7 @@ impl From<CreateOrderRequest> for NewOrder {
             channel: r.channel,
             external_id: r.external_id,
             allow_backorder: r.allow_backorder.unwrap_or(true),
+            service_level: r.service_level.map(Into::into).unwrap_or_default(),
             ship_to: r.ship_to.into(),
             lines: r
                 .lines
@@ -180,6 +233,9 @@ impl From<Order> for OrderResponse {
                     quantity: l.quantity.get(),
                     allocated: l.allocated.get(),
                     backordered: l.backordered().get(),
+                    picked: l.picked.get(),
+                    shipped: l.shipped.get(),
+                    returned: l.returned.get(),
                     unit_price: l.unit_price.into(),
                     total: l.total().into(),
                 })
@@ -189,6 +245,12 @@ impl From<Order> for OrderResponse {
             allow_backorder: o.allow_backorder,
             ship_to: o.ship_to.into(),
             total: o.total.into(),
+            service_level: o.service_level.as_str().to_owned(),
+            ship_by: o.ship_by,
+            hold: o.hold.map(|h| HoldDto {
+                reason: h.reason,
+                resumes_as: h.resume.as_str().to_owned(),
+            }),
             version: o.version,
             created_at: o.created_at,
             updated_at: o.updated_at,
@@ -218,7 +280,7 @@ fn idempotency(
     }))
 }
 
-fn path_order_id(raw: &str) -> Result<OrderId, ApiError> {
+pub(crate) fn path_order_id(raw: &str) -> Result<OrderId, ApiError> {
     raw.parse()
         .map_err(|_| ApiError::not_found(format!("order {raw} not found")))
 }
@@ -273,7 +335,8 @@ pub async fn create(
         .json(OrderResponse::from(order)))
 }
 
-/// Your orders, newest first.
+/// Your orders: search by status, channel, dates, SKU, customer e-mail and ship-by; newest
+/// first, or the warehouse queue (`sort=ship_by`).
 #[utoipa::path(
     tag = "orders",
     params(OrderListQuery),
@@ -289,24 +352,95 @@ pub async fn list(
     Caller(ctx): Caller,
     query: web::Query<OrderListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let status = match query.status.as_deref() {
-        None | Some("") => None,
-        Some(s) => Some(OrderStatus::parse(s).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "unknown status {s:?}; use one of: {}",
-                OrderStatus::ALL.map(OrderStatus::as_str).join(", ")
-            ))
-        })?),
+    let query = query.into_inner();
+    let sort = match query.sort.as_deref() {
+        None | Some("") | Some("newest") => OrderSort::Newest,
+        Some("ship_by") => OrderSort::ShipBy,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "unknown sort {other:?}; use newest or ship_by"
+            )));
+        }
     };
-    let page = page_request(query.limit, query.cursor.as_deref(), |s| s.parse().ok())?;
-    let page = state
-        .orders
-        .list(&ctx, &OrderFilter { status }, page)
-        .await?;
+    let filter = list_filter(&query)?;
+    let page = page_request(query.limit, query.cursor.as_deref(), |c| {
+        decode_order_cursor(c, sort)
+    })?;
+    let page = state.orders.list(&ctx, &filter, sort, page).await?;
     Ok(HttpResponse::Ok().json(OrderPage {
-        next_cursor: page.next_cursor.map(|id| encode_cursor(&id.to_string())),
+        next_cursor: page
+            .next_cursor
+            .map(|c| encode_cursor(&encode_order_cursor(&c, sort))),
         items: page.items.into_iter().map(Into::into).collect(),
     }))
+}
+
+fn list_filter(q: &OrderListQuery) -> Result<OrderFilter, ApiError> {
+    let statuses = q
+        .status
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            OrderStatus::parse(s).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "unknown status {s:?}; use one of: {}",
+                    OrderStatus::ALL.map(OrderStatus::as_str).join(", ")
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let sku = match q.sku.as_deref() {
+        None | Some("") => None,
+        Some(s) => {
+            Some(kernel::Sku::parse(s).map_err(|e| ApiError::bad_request(format!("`sku`: {e}")))?)
+        }
+    };
+    Ok(OrderFilter {
+        statuses,
+        channel: q.channel.as_deref().map(|c| c.trim().to_ascii_lowercase()),
+        created_from: q.created_from,
+        created_before: q.created_before,
+        sku,
+        customer_email: q.customer_email.as_deref().map(|e| e.trim().to_owned()),
+        ship_by_before: q.ship_by_before,
+    })
+}
+
+/// Newest: the last id. Ship-by: `<ship_by micros>.<rank>.<id>`.
+fn encode_order_cursor(c: &OrderCursor, sort: OrderSort) -> String {
+    match sort {
+        OrderSort::Newest => c.id.to_string(),
+        OrderSort::ShipBy => format!(
+            "{}.{}.{}",
+            c.ship_by.map(|t| t.timestamp_micros()).unwrap_or_default(),
+            c.rank,
+            c.id
+        ),
+    }
+}
+
+fn decode_order_cursor(raw: &str, sort: OrderSort) -> Option<OrderCursor> {
+    match sort {
+        OrderSort::Newest => Some(OrderCursor {
+            ship_by: None,
+            rank: 0,
+            id: raw.parse().ok()?,
+        }),
+        OrderSort::ShipBy => {
+            let mut parts = raw.splitn(3, '.');
+            let micros: i64 = parts.next()?.parse().ok()?;
+            let rank: i32 = parts.next()?.parse().ok()?;
+            let id = parts.next()?.parse().ok()?;
+            Some(OrderCursor {
+                ship_by: Some(DateTime::from_timestamp_micros(micros)?),
+                rank,
+                id,
+            })
+        }
+    }
 }
 
 /// One order.

@@ -21,6 +21,9 @@ pub struct CreateWarehouseRequest {
     pub address: Option<AddressDto>,
     /// Orders are allocated from lower numbers first; default 100 (the default warehouse is 0).
     pub priority: Option<i32>,
+    /// Daily cut-off `HH:MM` (UTC), default `15:00`: orders routed here after it leave the
+    /// next working day.
+    pub cutoff: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -31,6 +34,8 @@ pub struct WarehouseResponse {
     pub address: Option<AddressDto>,
     pub priority: i32,
     pub is_default: bool,
+    /// `HH:MM` UTC.
+    pub cutoff: String,
     pub created_at: DateTime<Utc>,
 }
 
@@ -43,6 +48,7 @@ impl From<Warehouse> for WarehouseResponse {
             address: w.address.map(Into::into),
             priority: w.priority,
             is_default: w.is_default,
+            cutoff: inventory::warehouse::format_cutoff(w.cutoff_minute),
             created_at: w.created_at,
         }
     }
@@ -80,6 +86,7 @@ pub async fn create(
                 name: body.name,
                 address: body.address.map(Into::into),
                 priority: body.priority,
+                cutoff: body.cutoff,
             },
         )
         .await?;

@@ -24,9 +24,12 @@ fn snapshot(rows: &[(u128, i32, &str, i64, i64)]) -> StockSnapshot {
                 on_hand: *on_hand,
                 reserved: *reserved,
                 low_stock_threshold: None,
+                // Each warehouse its own cut-off, so tests can tell where an order went.
+                cutoff_minute: 600 + *w as i32,
             })
             .collect(),
         kits: HashMap::new(),
+        rules: AllocationRules::default(),
     }
 }
 
@@ -173,4 +176,67 @@ fn physical_skus_expand_kits_sorted_and_unique() {
     let s = with_kit(StockSnapshot::default(), "K", &[("B", 1), ("C", 2)]);
     let skus = StockSnapshot::physical_skus(&lines(&[("K", 1), ("C", 1), ("A", 1)]), &s.kits);
     assert_eq!(skus, [sku("A"), sku("B"), sku("C")]);
+}
+
+/// The routing rules, as a table over one stock picture: warehouse 1 (priority 1) has 3 A and
+/// 0 B, warehouse 2 (priority 2) has 2 A and 2 B; the order wants 2 A and 2 B.
+#[test]
+fn the_tenant_rules_decide_single_warehouse_split_or_backorder() {
+    let rows = [
+        (1, 1, "A", 3, 0),
+        (1, 1, "B", 0, 0),
+        (2, 2, "A", 2, 0),
+        (2, 2, "B", 2, 0),
+    ];
+    let order = lines(&[("A", 2), ("B", 2)]);
+    // (prefer single, allow split) → (A from w1, A from w2, B from w2, routed cut-off)
+    let cases = [
+        ((true, true), (0, 2, 2, 602)),  // warehouse 2 ships everything
+        ((false, true), (2, 0, 2, 601)), // greedy by priority: A from 1, B from 2
+        ((true, false), (0, 2, 2, 602)), // one warehouse that has it all
+        ((false, false), (0, 2, 2, 602)),
+    ];
+    for ((prefer, split), (a1, a2, b2, cutoff)) in cases {
+        let mut snap = snapshot(&rows);
+        snap.rules = AllocationRules {
+            prefer_single_warehouse: prefer,
+            allow_split: split,
+        };
+        let plan = plan(&order, &snap);
+        let got = |w: u128, s: &str| -> i64 {
+            plan.reservations
+                .iter()
+                .filter(|r| r.warehouse_id == wh(w) && r.sku == sku(s))
+                .map(|r| r.quantity.as_i64())
+                .sum()
+        };
+        assert_eq!(
+            (got(1, "A"), got(2, "A"), got(2, "B"), plan.cutoff_minute),
+            (a1, a2, b2, Some(cutoff)),
+            "prefer {prefer}, split {split}"
+        );
+        assert_eq!(plan.allocated, vec![q(2), q(2)]);
+    }
+}
+
+#[test]
+fn without_splitting_the_warehouse_giving_most_ships_and_the_rest_is_backordered() {
+    // Nobody has everything: w1 has 2 A, w2 has 1 A and 1 B.
+    let mut snap = snapshot(&[(1, 1, "A", 2, 0), (2, 2, "A", 1, 0), (2, 2, "B", 1, 0)]);
+    snap.rules.allow_split = false;
+    let plan = plan(&lines(&[("A", 2), ("B", 2)]), &snap);
+    // w1 gives 2 units, w2 gives 2 units: a tie goes to the better priority.
+    assert_eq!(plan.allocated, vec![q(2), q(0)]);
+    assert!(plan.reservations.iter().all(|r| r.warehouse_id == wh(1)));
+    assert_eq!(plan.cutoff_minute, Some(601));
+}
+
+#[test]
+fn a_backorder_is_routed_to_the_first_choice_warehouse() {
+    let plan = plan(
+        &lines(&[("A", 2)]),
+        &snapshot(&[(2, 5, "A", 0, 0), (1, 3, "A", 0, 0)]),
+    );
+    assert_eq!(plan.allocated, vec![q(0)]);
+    assert_eq!(plan.cutoff_minute, Some(601));
 }

@@ -31,6 +31,7 @@ fn row(s: &str, on_hand: i64, threshold: Option<i64>) -> LockedStock {
         on_hand,
         reserved: 0,
         low_stock_threshold: threshold,
+        cutoff_minute: 900,
     }
 }
 
@@ -39,6 +40,9 @@ fn ledger_with(rows: Vec<LockedStock>, kits: HashMap<Sku, Vec<KitComponent>>) ->
     ledger
         .expect_kit_components()
         .returning(move |_| Ok(kits.clone()));
+    ledger
+        .expect_allocation_rules()
+        .returning(|| Ok(Default::default()));
     ledger
         .expect_lock_stock()
         .returning(move |_| Ok(rows.clone()));
@@ -115,6 +119,9 @@ async fn a_kit_locks_and_reserves_its_components() {
     ledger
         .expect_kit_components()
         .returning(move |_| Ok(kits.clone()));
+    ledger
+        .expect_allocation_rules()
+        .returning(|| Ok(Default::default()));
     ledger
         .expect_lock_stock()
         .withf(|skus| skus == [sku("A")])

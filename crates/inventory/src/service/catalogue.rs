@@ -1,11 +1,13 @@
 //! Products and warehouses.
 
 use super::InventoryService;
+use crate::allocation::AllocationRules;
 use crate::ports::{
     InventoryUnitOfWork, ProductFilter, ProductRepository, StockQueries, WarehouseRepository,
 };
 use crate::product::ProductPatch;
 use crate::product_csv::{ImportedProduct, ProductCsvReader, RowError, partition_rows};
+use crate::routing::RoutingChange;
 use crate::{InventoryError, NewProduct, NewWarehouse, Product, Warehouse};
 use kernel::{
     Clock, Page, PageRequest, ProductId, RequestContext, Sku, ValidationErrors, WarehouseId,
@@ -169,5 +171,28 @@ where
 
     pub async fn warehouses(&self, ctx: &RequestContext) -> Result<Vec<Warehouse>, InventoryError> {
         Ok(self.warehouses.list(ctx.tenant_id).await?)
+    }
+
+    /// The tenant's routing: rules, and warehouses in the order they are tried.
+    pub async fn routing(
+        &self,
+        ctx: &RequestContext,
+    ) -> Result<(AllocationRules, Vec<Warehouse>), InventoryError> {
+        let rules = self.warehouses.allocation_rules(ctx.tenant_id).await?;
+        Ok((rules, self.warehouses.list(ctx.tenant_id).await?))
+    }
+
+    /// Changes the routing; nothing changes if any part is invalid.
+    pub async fn set_routing(
+        &self,
+        ctx: &RequestContext,
+        change: RoutingChange,
+    ) -> Result<(AllocationRules, Vec<Warehouse>), InventoryError> {
+        let (current, warehouses) = self.routing(ctx).await?;
+        let (rules, placements) = change.apply(current, &warehouses)?;
+        self.warehouses
+            .save_routing(ctx.tenant_id, rules, &placements)
+            .await?;
+        self.routing(ctx).await
     }
 }

@@ -1,5 +1,5 @@
 use super::*;
-use crate::allocation::{LockedStock, Reservation};
+use crate::allocation::{AllocationRules, LockedStock, Reservation};
 use crate::hold::{Hold, NewHold};
 use crate::kit::KitComponent;
 use crate::ports::{
@@ -20,6 +20,7 @@ mockall::mock! {
     impl StockLedger for Tx {
         async fn kit_components(&mut self, skus: &[Sku]) -> Result<HashMap<Sku, Vec<KitComponent>>, StoreError>;
         async fn lock_stock(&mut self, skus: &[Sku]) -> Result<Vec<LockedStock>, StoreError>;
+        async fn allocation_rules(&mut self) -> Result<AllocationRules, StoreError>;
         async fn add_reservations(&mut self, reservations: &[Reservation], meta: &MovementMeta) -> Result<(), StoreError>;
         async fn release_reservations(&mut self, meta: &MovementMeta) -> Result<Vec<Reservation>, StoreError>;
         async fn append_events(&mut self, events: &[EventEnvelope]) -> Result<(), StoreError>;
@@ -143,6 +144,8 @@ fn expect_catalogue(tx: &mut MockTx, product: Option<Product>) {
 /// The SKU's rows everywhere, as a count locks them first.
 fn expect_stock(tx: &mut MockTx, on_hand: i64, reserved: i64, threshold: Option<i64>) {
     expect_catalogue(tx, Some(product(vec![])));
+    tx.expect_allocation_rules()
+        .returning(|| Ok(Default::default()));
     tx.expect_lock_stock().returning(move |_| {
         Ok(vec![LockedStock {
             warehouse_id: main_warehouse().id,
@@ -151,6 +154,7 @@ fn expect_stock(tx: &mut MockTx, on_hand: i64, reserved: i64, threshold: Option<
             on_hand,
             reserved,
             low_stock_threshold: threshold,
+            cutoff_minute: 900,
         }])
     });
 }
@@ -350,6 +354,8 @@ async fn a_kit_with_an_unknown_component_is_refused() {
 async fn a_hold_that_cannot_be_filled_in_full_writes_nothing() {
     let mut tx = MockTx::new();
     tx.expect_kit_components().returning(|_| Ok(HashMap::new()));
+    tx.expect_allocation_rules()
+        .returning(|| Ok(Default::default()));
     tx.expect_lock_stock().returning(|_| {
         Ok(vec![LockedStock {
             warehouse_id: main_warehouse().id,
@@ -358,6 +364,7 @@ async fn a_hold_that_cannot_be_filled_in_full_writes_nothing() {
             on_hand: 1,
             reserved: 0,
             low_stock_threshold: None,
+            cutoff_minute: 900,
         }])
     });
     tx.expect_add_reservations().never();

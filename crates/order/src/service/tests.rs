@@ -1,7 +1,7 @@
 use super::*;
 use crate::OrderStatus;
 use crate::model::tests::{line, new_order, now};
-use crate::ports::{MockOrderQueries, MockOrderTransaction, MockOrderUnitOfWork};
+use crate::ports::{MockOrderQueries, MockOrderTransaction, MockOrderUnitOfWork, StockOutcome};
 use kernel::{FixedClock, Quantity, Sku, TenantId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -48,7 +48,10 @@ fn tx_with_stock(available: &[(&str, i64)], log: Arc<Mutex<Vec<String>>>) -> Moc
             }
         }
         if unknown.is_empty() {
-            Ok(got)
+            Ok(StockOutcome {
+                allocated: got,
+                cutoff: crate::Cutoff::DEFAULT,
+            })
         } else {
             Err(OrderError::UnknownSkus(unknown))
         }
@@ -58,6 +61,10 @@ fn tx_with_stock(available: &[(&str, i64)], log: Arc<Mutex<Vec<String>>>) -> Moc
 
 fn expect_writes(tx: &mut MockOrderTransaction) {
     tx.expect_insert_order().times(1).returning(|_| Ok(()));
+    tx.expect_record_status_changes()
+        .withf(|_, changes, actor| changes.len() == 1 && actor == "api_key:test")
+        .times(1)
+        .returning(|_, _, _| Ok(()));
     tx.expect_append_events()
         .withf(|e| e.len() == 1 && e[0].event_type == "order.created")
         .times(1)
@@ -280,8 +287,10 @@ fn allocated_order(tenant: TenantId) -> Order {
     let mut o = new_order(vec![line("A", 2), line("B", 3)])
         .validate(OrderId::new(), tenant, now())
         .unwrap();
-    o.allocate(&[q(2), q(0)], now()).unwrap();
+    o.allocate(&[q(2), q(0)], crate::Cutoff::DEFAULT, now())
+        .unwrap();
     o.take_events();
+    o.take_status_changes();
     o
 }
 
@@ -301,6 +310,10 @@ async fn cancelling_releases_what_was_reserved_and_writes_the_event() {
         .withf(|o, expected| o.status == OrderStatus::Cancelled && *expected == 1 && o.version == 2)
         .times(1)
         .returning(|_, _| Ok(()));
+    tx.expect_record_status_changes()
+        .withf(|_, changes, _| changes.len() == 1 && changes[0].to == OrderStatus::Cancelled)
+        .times(1)
+        .returning(|_, _, _| Ok(()));
     tx.expect_append_events()
         .withf(|e| e.len() == 1 && e[0].event_type == "order.cancelled")
         .times(1)
