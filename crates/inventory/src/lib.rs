@@ -17,6 +17,7 @@ pub mod product_csv;
 pub mod replenishment;
 pub mod reservations;
 pub mod service;
+pub mod shipping;
 pub mod stock;
 pub mod transfer;
 mod validate;
