@@ -18,6 +18,7 @@ pub mod replenishment;
 pub mod reservations;
 pub mod routing;
 pub mod service;
+pub mod shipping;
 pub mod stock;
 pub mod transfer;
 mod validate;

@@ -8,6 +8,7 @@ use crate::allocation::{
 };
 use crate::kit::KitComponent;
 use crate::replenishment::LowStockAlert;
+pub use crate::shipping::{ConsumeError, Consumed, ShipLine, ShippedStock, consume};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::{CorrelationId, EventEnvelope, Quantity, Sku, StoreError, TenantId};
@@ -39,6 +40,10 @@ impl MovementMeta {
 }
 
 /// Stock access inside an open transaction.
+///
+/// Every method fails only with a [`StoreError`] (storage unreachable, a constraint broken);
+/// business refusals are decided by the callers ([`reserve`], [`consume`]) before they write.
+/// After an error the caller's transaction must not commit.
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait StockLedger: Send {
@@ -65,6 +70,24 @@ pub trait StockLedger: Send {
         &mut self,
         meta: &MovementMeta,
     ) -> Result<Vec<Reservation>, StoreError>;
+    /// What is reserved under `reference`, one entry per (line, SKU, warehouse), in lock
+    /// order. Read it after [`lock_stock`](Self::lock_stock) so it cannot change underneath.
+    async fn allocations_of(&mut self, reference: &str) -> Result<Vec<Reservation>, StoreError>;
+    /// Takes shipped units out of reservations held under `meta.reference`: each entry's
+    /// allocation shrinks (and goes at zero); each (SKU, warehouse) loses the units from both
+    /// `on_hand` and `reserved` and gets one `ship` movement. Returns those rows afterwards, in
+    /// lock order.
+    ///
+    /// # Errors
+    /// A [`StoreError`] when an entry exceeds its allocation or its row's `reserved` (the
+    /// caller plans against [`allocations_of`](Self::allocations_of) under the lock, so this
+    /// means a bug or a concurrent writer that skipped the lock), or on any storage failure.
+    /// The caller's transaction then must not commit: partial writes roll back with it.
+    async fn consume_reservations(
+        &mut self,
+        consumed: &[Reservation],
+        meta: &MovementMeta,
+    ) -> Result<Vec<ShippedStock>, StoreError>;
     async fn append_events(&mut self, events: &[EventEnvelope]) -> Result<(), StoreError>;
 }
 

@@ -1,5 +1,7 @@
 //! Stock reservations inside any open transaction (an order's, a hold's): the SQL half of
 //! `inventory::reservations::StockLedger`, shared by the order and inventory units of work.
+//! Reserve, release, and consume on shipment (`inventory::shipping::consume`, which any unit
+//! of work can call with itself: `reservations::consume(self, &lines, &meta)`).
 
 use crate::entities::{
     allocation_rule, kit_component, stock_allocation, stock_level, stock_movement,
@@ -17,6 +19,9 @@ use sea_orm::{
     EntityTrait, QueryFilter, QueryOrder, Statement, Value,
 };
 use std::collections::HashMap;
+
+mod consume;
+pub(crate) use consume::consume_reservations;
 
 /// Implements `StockLedger` for a unit of work with `tx` and `tenant` fields by delegating to
 /// this module: the order and inventory units of work reserve stock the same way.
@@ -60,6 +65,21 @@ macro_rules! delegate_stock_ledger {
                 meta: &inventory::reservations::MovementMeta,
             ) -> Result<Vec<inventory::allocation::Reservation>, kernel::StoreError> {
                 $crate::stock_ledger::release_reservations(&self.tx, meta).await
+            }
+
+            async fn allocations_of(
+                &mut self,
+                reference: &str,
+            ) -> Result<Vec<inventory::allocation::Reservation>, kernel::StoreError> {
+                $crate::stock_ledger::allocations_of(&self.tx, self.tenant, reference).await
+            }
+
+            async fn consume_reservations(
+                &mut self,
+                consumed: &[inventory::allocation::Reservation],
+                meta: &inventory::reservations::MovementMeta,
+            ) -> Result<Vec<inventory::shipping::ShippedStock>, kernel::StoreError> {
+                $crate::stock_ledger::consume_reservations(&self.tx, consumed, meta).await
             }
 
             async fn append_events(
@@ -196,10 +216,12 @@ fn movement(
     })
 }
 
-async fn move_reserved(
+/// Moves one row's `reserved` (and `on_hand`, when shipping) by the given deltas.
+async fn move_stock(
     tx: &DatabaseTransaction,
     tenant: TenantId,
-    r: &Reservation,
+    (sku, warehouse): (&Sku, WarehouseId),
+    on_hand_delta: i64,
     delta: i64,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), StoreError> {
@@ -214,8 +236,14 @@ async fn move_reserved(
         )
         .col_expr(stock_level::Column::UpdatedAt, at.into())
         .filter(stock_level::Column::TenantId.eq(tenant.into_uuid()))
-        .filter(stock_level::Column::Sku.eq(r.sku.as_str()))
-        .filter(stock_level::Column::WarehouseId.eq(r.warehouse_id.into_uuid()));
+        .filter(stock_level::Column::Sku.eq(sku.as_str()))
+        .filter(stock_level::Column::WarehouseId.eq(warehouse.into_uuid()));
+    if on_hand_delta != 0 {
+        update = update.col_expr(
+            stock_level::Column::OnHand,
+            Expr::col(stock_level::Column::OnHand).add(on_hand_delta),
+        );
+    }
     // Belt and braces under the row lock: never more reserved than on hand, never below zero.
     update = if delta > 0 {
         update.filter(
@@ -231,8 +259,7 @@ async fn move_reserved(
     let result = update.exec(tx).await.map_err(store_err)?;
     if result.rows_affected != 1 {
         return Err(StoreError::new(format!(
-            "stock of {} moved under a lock: cannot change reserved by {delta}",
-            r.sku
+            "stock of {sku} moved under a lock: cannot change reserved by {delta}"
         )));
     }
     Ok(())
@@ -247,7 +274,15 @@ pub(crate) async fn add_reservations(
         return Ok(());
     }
     for r in reservations {
-        move_reserved(tx, meta.tenant_id, r, r.quantity.as_i64(), meta.at).await?;
+        move_stock(
+            tx,
+            meta.tenant_id,
+            (&r.sku, r.warehouse_id),
+            0,
+            r.quantity.as_i64(),
+            meta.at,
+        )
+        .await?;
     }
     stock_allocation::Entity::insert_many(reservations.iter().map(|r| {
         stock_allocation::ActiveModel {
@@ -323,7 +358,15 @@ pub(crate) async fn release_reservations(
         return Ok(held);
     }
     for r in &held {
-        move_reserved(tx, meta.tenant_id, r, -r.quantity.as_i64(), meta.at).await?;
+        move_stock(
+            tx,
+            meta.tenant_id,
+            (&r.sku, r.warehouse_id),
+            0,
+            -r.quantity.as_i64(),
+            meta.at,
+        )
+        .await?;
     }
     stock_allocation::Entity::delete_many()
         .filter(stock_allocation::Column::TenantId.eq(meta.tenant_id.into_uuid()))

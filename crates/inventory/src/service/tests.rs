@@ -23,6 +23,8 @@ mockall::mock! {
         async fn allocation_rules(&mut self) -> Result<AllocationRules, StoreError>;
         async fn add_reservations(&mut self, reservations: &[Reservation], meta: &MovementMeta) -> Result<(), StoreError>;
         async fn release_reservations(&mut self, meta: &MovementMeta) -> Result<Vec<Reservation>, StoreError>;
+        async fn allocations_of(&mut self, reference: &str) -> Result<Vec<Reservation>, StoreError>;
+        async fn consume_reservations(&mut self, consumed: &[Reservation], meta: &MovementMeta) -> Result<Vec<crate::shipping::ShippedStock>, StoreError>;
         async fn append_events(&mut self, events: &[EventEnvelope]) -> Result<(), StoreError>;
     }
     #[async_trait]
