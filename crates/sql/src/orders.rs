@@ -4,6 +4,7 @@ use crate::{SqlStore, is_unique_violation, outbox, stock_ledger, store_err};
 use async_trait::async_trait;
 use inventory::allocation::LineRequest;
 use inventory::reservations::{self, MovementMeta, ReserveError, StockLedger};
+use inventory::shipping::{ConsumeError, ShipLine};
 use kernel::{
     Currency, EventEnvelope, HoldId, Money, OrderId, Quantity, Sku, StoreError, TenantId,
 };
@@ -408,8 +409,30 @@ impl OrderTransaction for SqlOrderTx {
     }
 
     async fn consume_shipment(&mut self, request: &StockRequest) -> Result<(), OrderError> {
-        let _ = request;
-        Err(StoreError::new("shipping stock is not wired yet").into())
+        let lines: Vec<ShipLine> = request
+            .lines
+            .iter()
+            .map(|(line_no, sku, quantity)| ShipLine {
+                line_no: *line_no,
+                sku: sku.clone(),
+                quantity: *quantity,
+            })
+            .collect();
+        let meta = meta(self.tenant, request);
+        match inventory::shipping::consume(self, &lines, &meta).await {
+            Ok(_) => Ok(()),
+            // The order checked its own reservations first; disagreeing with the ledger
+            // means the two drifted, which must not be papered over.
+            Err(ConsumeError::NotReserved {
+                line_no,
+                wanted,
+                reserved,
+            }) => Err(StoreError::new(format!(
+                "line {line_no}: the order counts {wanted} reserved units but stock holds {reserved}"
+            ))
+            .into()),
+            Err(ConsumeError::Store(e)) => Err(e.into()),
+        }
     }
 
     async fn save_idempotency(&mut self, record: &IdempotencyRecord) -> Result<(), OrderError> {

@@ -215,6 +215,7 @@ async fn shipping_in_two_steps_takes_stock_out_of_on_hand_and_reserved_and_leave
                 name: "East".into(),
                 address: None,
                 priority: Some(5),
+                cutoff: None,
             },
         )
         .await

@@ -78,6 +78,7 @@ impl Fake {
                     on_hand: *on_hand,
                     reserved: *reserved,
                     low_stock_threshold: None,
+                    cutoff_minute: 900,
                 })
                 .collect(),
             held,
@@ -97,6 +98,10 @@ impl Fake {
 
 #[async_trait]
 impl StockLedger for Fake {
+    async fn allocation_rules(&mut self) -> Result<crate::allocation::AllocationRules, StoreError> {
+        Ok(Default::default())
+    }
+
     async fn kit_components(
         &mut self,
         skus: &[Sku],

@@ -35,10 +35,13 @@ fn invalid_fields(err: OrderError) -> Vec<String> {
     }
 }
 
+/// `(sku, ordered, got)` per line.
+type Lines<'a> = &'a [(&'a str, i64, i64)];
+
 /// Placement outcomes, as a table: what stock gave each line → the status.
 #[test]
 fn placement_settles_the_status_from_what_each_line_got() {
-    let cases: [(&[(&str, i64, i64)], OrderStatus); 4] = [
+    let cases: [(Lines, OrderStatus); 4] = [
         (&[("A", 2, 2), ("B", 1, 1)], OrderStatus::Allocated),
         (&[("A", 2, 0)], OrderStatus::Backordered),
         (&[("A", 2, 0), ("B", 1, 0)], OrderStatus::Backordered),
