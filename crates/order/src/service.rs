@@ -278,4 +278,6 @@ pub mod backorders;
 mod fulfilment;
 
 #[cfg(test)]
+mod fulfilment_tests;
+#[cfg(test)]
 mod tests;
