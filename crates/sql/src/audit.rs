@@ -15,7 +15,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 /// The sections of a tenant export, in the order they are written.
-pub const EXPORT_SECTIONS: [&str; 12] = [
+pub const EXPORT_SECTIONS: [&str; 15] = [
     "users",
     "api_keys",
     "warehouses",
@@ -27,6 +27,9 @@ pub const EXPORT_SECTIONS: [&str; 12] = [
     "stock_transfers",
     "orders",
     "order_lines",
+    "order_status_history",
+    "shipments",
+    "allocation_rules",
     "webhook_subscriptions",
 ];
 
@@ -195,11 +198,13 @@ impl SqlStore {
         let sql = match backend {
             DatabaseBackend::Postgres => {
                 "UPDATE orders SET ship_to = jsonb_set($1::jsonb, '{country}', ship_to->'country'), \
-                 version = version + 1, updated_at = $2 WHERE tenant_id = $3 AND lower(ship_to->>'email') = $4"
+                 customer_email = NULL, version = version + 1, updated_at = $2 \
+                 WHERE tenant_id = $3 AND customer_email = $4"
             }
             _ => {
                 "UPDATE orders SET ship_to = json_set($1, '$.country', json_extract(ship_to, '$.country')), \
-                 version = version + 1, updated_at = $2 WHERE tenant_id = $3 AND lower(json_extract(ship_to, '$.email')) = $4"
+                 customer_email = NULL, version = version + 1, updated_at = $2 \
+                 WHERE tenant_id = $3 AND customer_email = $4"
             }
         };
         let ship_to: sea_orm::Value = match backend {

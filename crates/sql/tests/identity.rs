@@ -339,6 +339,20 @@ async fn erasing_a_customer_anonymises_their_orders_and_keeps_totals(backend: Ba
     assert_eq!(erased.ship_to.name, "erased");
     assert_eq!(erased.ship_to.email, None);
     assert_eq!(erased.ship_to.phone, None);
+    let by_email = order::ports::OrderFilter {
+        customer_email: Some("grace@navy.example".into()),
+        ..Default::default()
+    };
+    let found = OrderQueries::list(
+        s,
+        a,
+        &by_email,
+        order::ports::OrderSort::Newest,
+        kernel::PageRequest::new(None, None),
+    )
+    .await
+    .unwrap();
+    assert!(found.items.is_empty(), "the e-mail is searchable no more");
     assert_eq!(erased.ship_to.country, "US");
     assert_eq!(erased.total, mine.total);
     assert_eq!(erased.lines, mine.lines);
