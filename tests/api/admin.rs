@@ -167,6 +167,41 @@ async fn metrics_count_requests_by_route_and_orders_by_outcome() {
     // Unknown paths are one label, not one per path.
     assert!(!text.contains("12345"));
     assert!(text.contains("tote_db_pool_connections"));
+
+    // The in-process relay publishes the order's event: its lag is measured; no consumer has
+    // dead letters.
+    let mut text = String::new();
+    for _ in 0..50 {
+        text = app
+            .client
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if text.contains("tote_outbox_publish_lag_seconds_count")
+            && !text.contains("tote_events_published_total 0")
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let published: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("tote_events_published_total "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(published >= 1, "{text}");
+    assert!(
+        text.contains("tote_outbox_publish_lag_seconds_bucket"),
+        "{text}"
+    );
+    assert!(
+        text.contains("tote_dead_letters{consumer=\"orders.backorder_allocation\"} 0"),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

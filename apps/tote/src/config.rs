@@ -60,6 +60,9 @@ pub struct Settings {
     pub login_attempts_per_minute: u32,
     /// `TOTE_REQUEST_TIMEOUT_SECS`: longest a handler may take before the caller gets a 503.
     pub request_timeout_secs: u64,
+    /// `TOTE_WORKER_METRICS_ADDR`: where `tote worker` serves `/metrics` and `/health`
+    /// (default `0.0.0.0:9091`; port 0 picks a free port).
+    pub worker_metrics_addr: SocketAddr,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tote.db?mode=rwc";
@@ -164,6 +167,11 @@ impl Settings {
                 "TOTE_REQUEST_TIMEOUT_SECS",
                 lookup("TOTE_REQUEST_TIMEOUT_SECS"),
                 30,
+            )?,
+            worker_metrics_addr: parse(
+                "TOTE_WORKER_METRICS_ADDR",
+                lookup("TOTE_WORKER_METRICS_ADDR"),
+                SocketAddr::from(([0, 0, 0, 0], 9091)),
             )?,
         })
     }

@@ -1,8 +1,10 @@
-//! Prometheus metrics at `GET /metrics`: HTTP latency by route and status (actix-web-prom), and
-//! Tote's own: orders placed, reservations refused, outbox backlog, database pool.
+//! Prometheus metrics at `GET /metrics` (the API's port, and the worker's metrics listener):
+//! HTTP latency by route and status (actix-web-prom), and Tote's own: orders placed,
+//! reservations refused, outbox backlog and publish lag, queue depths and dead letters,
+//! database pool.
 
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
-use prometheus::{IntCounter, IntGauge, Opts, Registry};
+use prometheus::{Histogram, HistogramOpts, IntCounter, IntGauge, IntGaugeVec, Opts, Registry};
 use sql::SqlStore;
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -16,6 +18,21 @@ pub struct Metrics {
     outbox_oldest_age_seconds: IntGauge,
     db_pool_size: IntGauge,
     db_pool_idle: IntGauge,
+    publish_lag: Histogram,
+    events_published: IntCounter,
+    queue_messages: IntGaugeVec,
+    dead_letters: IntGaugeVec,
+}
+
+fn gauge_vec(
+    registry: &Registry,
+    name: &str,
+    help: &str,
+    label: &str,
+) -> Result<IntGaugeVec, prometheus::Error> {
+    let g = IntGaugeVec::new(Opts::new(name, help).namespace("tote"), &[label])?;
+    registry.register(Box::new(g.clone()))?;
+    Ok(g)
 }
 
 fn counter(registry: &Registry, name: &str, help: &str) -> Result<IntCounter, prometheus::Error> {
@@ -65,6 +82,37 @@ impl Metrics {
                 "db_pool_idle_connections",
                 "Idle database connections",
             )?,
+            publish_lag: {
+                let h = Histogram::with_opts(
+                    HistogramOpts::new(
+                        "outbox_publish_lag_seconds",
+                        "From an event's commit to the broker's confirmation",
+                    )
+                    .namespace("tote")
+                    .buckets(vec![
+                        0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
+                    ]),
+                )?;
+                registry.register(Box::new(h.clone()))?;
+                h
+            },
+            events_published: counter(
+                &registry,
+                "events_published_total",
+                "Events the broker confirmed (or in-process consumers took)",
+            )?,
+            queue_messages: gauge_vec(
+                &registry,
+                "queue_messages",
+                "Messages waiting in a RabbitMQ queue (consumer queues and their DLQs)",
+                "queue",
+            )?,
+            dead_letters: gauge_vec(
+                &registry,
+                "dead_letters",
+                "Events a consumer gave up on: its RabbitMQ DLQ plus in-process dead letters",
+                "consumer",
+            )?,
             http: PrometheusMetricsBuilder::new("tote")
                 .endpoint("/metrics")
                 .registry(registry)
@@ -73,6 +121,74 @@ impl Metrics {
                 .build()?,
         };
         Ok(metrics)
+    }
+
+    /// Counts a relay round's published events and their lag.
+    pub fn observe_publish(&self, lag_seconds: &[f64]) {
+        self.events_published.inc_by(lag_seconds.len() as u64);
+        for lag in lag_seconds {
+            self.publish_lag.observe(*lag);
+        }
+    }
+
+    /// Reads queue depths from RabbitMQ and dead letters from both places, every `every`.
+    pub fn spawn_broker_sampler(
+        &self,
+        store: SqlStore,
+        amqp_url: Option<String>,
+        consumers: Vec<&'static str>,
+        every: Duration,
+    ) -> JoinHandle<()> {
+        let metrics = self.clone();
+        tokio::spawn(async move {
+            loop {
+                metrics
+                    .sample_dead_letters(&store, amqp_url.as_deref(), &consumers)
+                    .await;
+                tokio::time::sleep(every).await;
+            }
+        })
+    }
+
+    async fn sample_dead_letters(
+        &self,
+        store: &SqlStore,
+        amqp_url: Option<&str>,
+        consumers: &[&str],
+    ) {
+        let mut dead: std::collections::HashMap<String, i64> =
+            consumers.iter().map(|c| ((*c).to_owned(), 0)).collect();
+        match store.dead_letter_counts().await {
+            Ok(rows) => {
+                for (consumer, n) in rows {
+                    *dead.entry(consumer).or_default() += n as i64;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "metrics: cannot count dead letters"),
+        }
+        if let Some(url) = amqp_url {
+            match rabbitmq::queue_depths(url, consumers).await {
+                Ok(depths) => {
+                    for d in depths {
+                        let queue = rabbitmq::topology::queue_name(&d.consumer);
+                        let dlq = rabbitmq::topology::dead_letter_queue_name(&d.consumer);
+                        self.queue_messages
+                            .with_label_values(&[queue.as_str()])
+                            .set(i64::from(d.ready.unwrap_or(0)));
+                        self.queue_messages
+                            .with_label_values(&[dlq.as_str()])
+                            .set(i64::from(d.dead.unwrap_or(0)));
+                        *dead.entry(d.consumer).or_default() += i64::from(d.dead.unwrap_or(0));
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "metrics: cannot read RabbitMQ queue depths"),
+            }
+        }
+        for (consumer, n) in dead {
+            self.dead_letters
+                .with_label_values(&[consumer.as_str()])
+                .set(n);
+        }
     }
 
     /// Refreshes the gauges that are read from the database, every `every`.

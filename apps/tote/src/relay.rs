@@ -24,11 +24,16 @@ pub fn spawn(
     store: SqlStore,
     publisher: Arc<dyn EventPublisher>,
     poll: Duration,
+    metrics: Option<crate::metrics::Metrics>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut backoff = poll;
         loop {
-            match store.relay_round(publisher.as_ref(), BATCH).await {
+            let round = store.relay_round(publisher.as_ref(), BATCH).await;
+            if let (Ok(round), Some(metrics)) = (&round, &metrics) {
+                metrics.observe_publish(&round.lag_seconds);
+            }
+            match round {
                 Ok(round) if round.error.is_none() => {
                     backoff = poll;
                     if round.claimed as u64 == BATCH {

@@ -24,6 +24,7 @@ pub struct Application {
     dispatcher: Option<JoinHandle<()>>,
     hold_expiry: Option<JoinHandle<()>>,
     sampler: JoinHandle<()>,
+    dead_letter_sampler: Option<JoinHandle<()>>,
     audit_writer: JoinHandle<()>,
     pub store: SqlStore,
 }
@@ -93,9 +94,14 @@ impl Application {
                 source,
             })?
             .port();
+        let metrics = Metrics::new().map_err(|e| StartupError::Metrics(e.to_string()))?;
         // With RabbitMQ, `tote worker` relays and consumes; embedded, this process does both.
         let relay = match &settings.amqp_url {
-            None => Some(spawn_in_process_events(&store, &settings)),
+            None => Some(spawn_in_process_events(
+                &store,
+                &settings,
+                Some(metrics.clone()),
+            )),
             Some(_) => None,
         };
         let dispatcher = settings.amqp_url.is_none().then(|| {
@@ -109,8 +115,16 @@ impl Application {
             .amqp_url
             .is_none()
             .then(|| crate::hold_expiry::spawn(store.clone(), Duration::from_secs(5)));
-        let metrics = Metrics::new().map_err(|e| StartupError::Metrics(e.to_string()))?;
         let sampler = metrics.spawn_sampler(store.clone(), Duration::from_secs(5));
+        // Embedded, dead letters are this process's; with RabbitMQ the worker reports them.
+        let dead_letter_sampler = settings.amqp_url.is_none().then(|| {
+            metrics.spawn_broker_sampler(
+                store.clone(),
+                None,
+                consumer_names(&store),
+                Duration::from_secs(15),
+            )
+        });
         let keys = match &settings.jwt_keys {
             Some(spec) => KeySet::from_spec(spec).map_err(StartupError::JwtKeys)?,
             None => {
@@ -148,6 +162,7 @@ impl Application {
             dispatcher,
             hold_expiry,
             sampler,
+            dead_letter_sampler,
             audit_writer,
             store,
         })
@@ -169,6 +184,9 @@ impl Application {
             dispatcher.abort();
         }
         self.sampler.abort();
+        if let Some(sampler) = self.dead_letter_sampler {
+            sampler.abort();
+        }
         // The server (and with it every audit sender) is gone: let the writer drain, briefly.
         let _ = tokio::time::timeout(Duration::from_secs(5), self.audit_writer).await;
         result
@@ -176,13 +194,23 @@ impl Application {
 }
 
 /// The embedded default's event pipeline: relay to in-process consumers.
-pub fn spawn_in_process_events(store: &SqlStore, settings: &Settings) -> JoinHandle<()> {
+pub fn spawn_in_process_events(
+    store: &SqlStore,
+    settings: &Settings,
+    metrics: Option<Metrics>,
+) -> JoinHandle<()> {
     let publisher = InProcessPublisher::new(store.clone(), consumers::all(store));
     relay::spawn(
         store.clone(),
         std::sync::Arc::new(publisher),
         Duration::from_millis(settings.outbox_poll_ms),
+        metrics,
     )
+}
+
+/// Every consumer's name, for per-consumer metrics.
+pub fn consumer_names(store: &SqlStore) -> Vec<&'static str> {
+    consumers::all(store).iter().map(|h| h.name()).collect()
 }
 
 fn serve(listener: TcpListener, state: AppState, max_body: usize) -> std::io::Result<Server> {

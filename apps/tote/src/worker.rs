@@ -4,8 +4,9 @@
 
 use crate::config::Settings;
 use crate::consumers;
+use crate::metrics::Metrics;
 use crate::relay;
-use crate::startup::{StartupError, open_store, spawn_in_process_events};
+use crate::startup::{StartupError, consumer_names, open_store, spawn_in_process_events};
 use rabbitmq::{ConsumerOptions, RabbitPublisher, queue_spec, run_consumer};
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,10 +16,23 @@ pub async fn run(settings: Settings) -> Result<(), StartupError> {
     let mut tasks = Vec::new();
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let mut consumers = Vec::new();
+    let metrics = Metrics::new().map_err(|e| StartupError::Metrics(e.to_string()))?;
+    let (metrics_server, _) = serve_metrics(&settings, &metrics)?;
+    tasks.push(metrics.spawn_sampler(store.clone(), Duration::from_secs(5)));
+    tasks.push(metrics.spawn_broker_sampler(
+        store.clone(),
+        settings.amqp_url.as_ref().map(|u| u.expose().to_owned()),
+        consumer_names(&store),
+        Duration::from_secs(15),
+    ));
     match &settings.amqp_url {
         None => {
             tracing::info!("worker: no AMQP_URL; relaying to in-process consumers");
-            tasks.push(spawn_in_process_events(&store, &settings));
+            tasks.push(spawn_in_process_events(
+                &store,
+                &settings,
+                Some(metrics.clone()),
+            ));
         }
         Some(url) => {
             let handlers = consumers::all(&store);
@@ -36,6 +50,7 @@ pub async fn run(settings: Settings) -> Result<(), StartupError> {
                 store.clone(),
                 Arc::new(publisher),
                 Duration::from_millis(settings.outbox_poll_ms),
+                Some(metrics.clone()),
             ));
             for handler in handlers {
                 tracing::info!(consumer = handler.name(), "worker: starting consumer");
@@ -61,8 +76,12 @@ pub async fn run(settings: Settings) -> Result<(), StartupError> {
         "Tote worker running (database: {}); Ctrl-C to stop",
         settings.database_label()
     );
+    let metrics_handle = metrics_server.handle();
+    let metrics_task = tokio::spawn(metrics_server);
     shutdown_signal().await;
     tracing::info!("worker: stopping");
+    metrics_handle.stop(true).await;
+    metrics_task.abort();
     for task in tasks {
         task.abort();
     }
@@ -72,6 +91,41 @@ pub async fn run(settings: Settings) -> Result<(), StartupError> {
         let _ = tokio::time::timeout(Duration::from_secs(10), consumer).await;
     }
     Ok(())
+}
+
+/// The worker's own small HTTP listener: `/metrics` for Prometheus, `/health` for probes.
+/// Returns the server (to be awaited) and the address it bound.
+pub fn serve_metrics(
+    settings: &Settings,
+    metrics: &Metrics,
+) -> Result<(actix_web::dev::Server, std::net::SocketAddr), StartupError> {
+    let listener = std::net::TcpListener::bind(settings.worker_metrics_addr).map_err(|source| {
+        StartupError::Bind {
+            addr: settings.worker_metrics_addr.to_string(),
+            source,
+        }
+    })?;
+    let addr = listener.local_addr().map_err(|source| StartupError::Bind {
+        addr: settings.worker_metrics_addr.to_string(),
+        source,
+    })?;
+    let http = metrics.http.clone();
+    let server = actix_web::HttpServer::new(move || {
+        actix_web::App::new().wrap(http.clone()).route(
+            "/health",
+            actix_web::web::get().to(|| async { actix_web::HttpResponse::Ok().body("ok") }),
+        )
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .map_err(|source| StartupError::Bind {
+        addr: settings.worker_metrics_addr.to_string(),
+        source,
+    })?
+    .run();
+    tracing::info!("worker: metrics on http://{addr}/metrics");
+    Ok((server, addr))
 }
 
 /// Ctrl-C, or SIGTERM (what Kubernetes sends).

@@ -227,6 +227,14 @@ async fn a_consumer_that_keeps_failing_sends_the_event_to_its_dead_letter_queue(
     stop(consumer).await;
     assert!(found, "the event should be dead-lettered");
     assert_eq!(dead.unwrap().id, event.id);
+    let depth = &rabbitmq::queue_depths(&amqp_url(), &[handler.name])
+        .await
+        .unwrap()[0];
+    assert_eq!(
+        (depth.ready, depth.dead),
+        (Some(0), Some(1)),
+        "what metrics report"
+    );
     assert!(
         handler.seen.lock().unwrap().len() >= 2,
         "it was retried before giving up"
@@ -259,6 +267,10 @@ async fn a_consumer_that_keeps_failing_sends_the_event_to_its_dead_letter_queue(
         .expect("the replayed message is on the consumer's queue");
     let replayed: EventEnvelope = serde_json::from_slice(&back.delivery.data).unwrap();
     assert_eq!(replayed.id, event.id);
+    let missing = rabbitmq::queue_depths(&amqp_url(), &["test.no-such-consumer"])
+        .await
+        .unwrap();
+    assert_eq!((missing[0].ready, missing[0].dead), (None, None));
     let _ = connection.close(200, "done".into()).await;
     remove_queues(handler.name).await;
 }
@@ -308,4 +320,70 @@ async fn a_lost_connection_loses_no_event_and_redeliveries_count_once() {
     );
     assert_eq!(rows.iter().map(|r| r.4).sum::<i64>(), 40 * 500);
     remove_queues(projection.name()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_worker_reports_queue_depth_publish_lag_and_dead_letters_on_its_metrics_port() {
+    let db = TestDb::postgres().await;
+    let t = tenant(&db).await;
+    let name = unique("depth");
+    let handler = Arc::new(Recording {
+        name,
+        subscriptions: &["depthtest.*"],
+        tenant: t,
+        fail: false,
+        seen: Mutex::new(Vec::new()),
+    });
+    let options = test_options();
+    // Nobody consumes: the published event waits in the queue.
+    let publisher = RabbitPublisher::new(amqp_url(), vec![queue_spec(handler.as_ref(), &options)]);
+    let metrics = tote::metrics::Metrics::new().unwrap();
+    let event = order_event(t, uuid::Uuid::now_v7(), 1, "depthtest.created");
+    db.store
+        .append_outbox(std::slice::from_ref(&event))
+        .await
+        .unwrap();
+    for _ in 0..50 {
+        let round = db.store.relay_round(&publisher, 100).await.unwrap();
+        metrics.observe_publish(&round.lag_seconds);
+        if round.published == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let settings = tote::config::Settings::from_lookup(|k| match k {
+        "TOTE_WORKER_METRICS_ADDR" => Some("127.0.0.1:0".into()),
+        "DATABASE_URL" => Some(db.url.clone()),
+        _ => None,
+    })
+    .unwrap();
+    let (server, addr) = tote::worker::serve_metrics(&settings, &metrics).unwrap();
+    let server = tokio::spawn(server);
+    let sampler = metrics.spawn_broker_sampler(
+        db.store.clone(),
+        Some(amqp_url()),
+        vec![name],
+        Duration::from_millis(100),
+    );
+
+    let url = format!("http://{addr}/metrics");
+    let queue_line = format!("tote_queue_messages{{queue=\"{}\"}} 1", queue_name(name));
+    let dead_line = format!("tote_dead_letters{{consumer=\"{name}\"}} 0");
+    let mut text = String::new();
+    let seen = eventually(10, async || {
+        text = reqwest::get(&url).await.unwrap().text().await.unwrap();
+        text.contains(&queue_line) && text.contains(&dead_line)
+    })
+    .await;
+    assert!(seen, "{text}");
+    assert!(text.contains("tote_events_published_total 1"), "{text}");
+    assert!(
+        text.contains("tote_outbox_publish_lag_seconds_count 1"),
+        "{text}"
+    );
+    let health = reqwest::get(format!("http://{addr}/health")).await.unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    sampler.abort();
+    server.abort();
+    remove_queues(name).await;
 }

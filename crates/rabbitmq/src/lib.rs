@@ -9,9 +9,11 @@
 
 mod consumer;
 pub mod dead_letters;
+mod depth;
 mod publisher;
 pub mod topology;
 
 pub use consumer::{ConsumerOptions, queue_spec, run_consumer};
+pub use depth::{QueueDepth, queue_depths};
 pub use publisher::RabbitPublisher;
 pub use topology::QueueSpec;

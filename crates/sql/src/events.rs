@@ -19,6 +19,8 @@ pub struct RelayRound {
     pub claimed: usize,
     pub published: usize,
     pub error: Option<PublishError>,
+    /// For each published event, seconds from its commit to the broker's confirmation.
+    pub lag_seconds: Vec<f64>,
 }
 
 /// An event an in-process consumer gave up on.
@@ -66,9 +68,15 @@ async fn claim_publish_mark(
     }
     let events: Vec<EventEnvelope> = rows.into_iter().map(|m| to_row(m).event).collect();
     let outcome = publisher.publish(&events).await;
+    let now = Utc::now();
+    let lag_seconds = events
+        .iter()
+        .filter(|e| outcome.confirmed.contains(&e.id))
+        .map(|e| ((now - e.occurred_at).num_milliseconds().max(0) as f64) / 1000.0)
+        .collect();
     if !outcome.confirmed.is_empty() {
         outbox_event::Entity::update_many()
-            .col_expr(outbox_event::Column::PublishedAt, Expr::value(Utc::now()))
+            .col_expr(outbox_event::Column::PublishedAt, Expr::value(now))
             .filter(
                 outbox_event::Column::Id.is_in(outcome.confirmed.iter().map(|id| id.into_uuid())),
             )
@@ -80,6 +88,7 @@ async fn claim_publish_mark(
         claimed: events.len(),
         published: outcome.confirmed.len(),
         error: outcome.error,
+        lag_seconds,
     })
 }
 
@@ -105,6 +114,23 @@ impl SqlStore {
             // transaction across the publish would starve in-process handlers of the connection.
             _ => claim_publish_mark(&self.db, publisher, limit, "").await,
         }
+    }
+
+    /// In-process dead letters per consumer.
+    pub async fn dead_letter_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let rows: Vec<(String, i64)> = dead_letter::Entity::find()
+            .select_only()
+            .column(dead_letter::Column::Consumer)
+            .column_as(dead_letter::Column::Id.count(), "n")
+            .group_by(dead_letter::Column::Consumer)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(rows
+            .into_iter()
+            .map(|(c, n)| (c, n.max(0) as u64))
+            .collect())
     }
 
     /// How many events wait to be published, and the age in seconds of the oldest.
