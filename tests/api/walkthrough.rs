@@ -132,7 +132,29 @@ async fn health_and_readiness_need_no_key(backend: Backend) {
     assert_eq!(health.status, StatusCode::OK);
     let ready = app.call(Method::GET, "/ready", None, None).await;
     assert_eq!(ready.status, StatusCode::OK);
-    assert_eq!(ready.body["database"], "ok");
+    assert_eq!(ready.body["checks"]["database"], "ok");
+    assert_eq!(ready.body["checks"]["broker"], "not configured");
+    // With a broker configured, readiness follows it.
+    let amqp = std::env::var("TEST_AMQP_URL")
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
+    let with_broker = e2e::spawn_app_with(backend, &[("AMQP_URL", amqp.as_str())]).await;
+    let ready = with_broker.call(Method::GET, "/ready", None, None).await;
+    assert_eq!(ready.status, StatusCode::OK, "{}", ready.body);
+    assert_eq!(ready.body["checks"]["broker"], "ok");
+    let dead_broker = e2e::spawn_app_with(
+        backend,
+        &[("AMQP_URL", "amqp://guest:guest@127.0.0.1:1/%2f")],
+    )
+    .await;
+    let ready = dead_broker.call(Method::GET, "/ready", None, None).await;
+    assert_eq!(
+        ready.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        ready.body
+    );
+    assert_eq!(ready.body["checks"]["broker"], "unreachable");
+    assert_eq!(ready.body["checks"]["database"], "ok");
     let doc = app
         .call(Method::GET, "/api/v1/openapi.json", None, None)
         .await;

@@ -200,6 +200,24 @@ async fn a_webhook_is_signed_retried_by_replay_and_logged(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(done, "the delivery log shows the success");
+    // Operators see the failure and the success on /metrics.
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for outcome in ["failed", "delivered"] {
+        assert!(
+            metrics.contains(&format!(
+                "tote_webhook_deliveries_total{{outcome=\"{outcome}\"}} 1"
+            )),
+            "{outcome}: {metrics}"
+        );
+    }
 
     // Another tenant sees none of it.
     let other = app.signup("Nosy Co").await;

@@ -17,7 +17,12 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// A claimed delivery is not claimed again for this long (a crashed sender's work returns).
 const LEASE: Duration = Duration::from_secs(60);
 
-pub fn spawn(store: SqlStore, allow_private: bool, poll: Duration) -> JoinHandle<()> {
+pub fn spawn(
+    store: SqlStore,
+    allow_private: bool,
+    poll: Duration,
+    metrics: crate::metrics::Metrics,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let sender = match WebhookSender::new(allow_private, TIMEOUT) {
             Ok(s) => s,
@@ -27,7 +32,7 @@ pub fn spawn(store: SqlStore, allow_private: bool, poll: Duration) -> JoinHandle
             }
         };
         loop {
-            match dispatch_once(&store, &sender).await {
+            match dispatch_once(&store, &sender, &metrics).await {
                 Ok(n) if n as u64 == BATCH => continue,
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "webhooks: dispatch failed; will retry"),
@@ -41,11 +46,12 @@ pub fn spawn(store: SqlStore, allow_private: bool, poll: Duration) -> JoinHandle
 pub async fn dispatch_once(
     store: &SqlStore,
     sender: &WebhookSender,
+    metrics: &crate::metrics::Metrics,
 ) -> Result<usize, kernel::StoreError> {
     let due = store.claim_due_deliveries(BATCH, LEASE).await?;
     let count = due.len();
     let results: Vec<Result<(), kernel::StoreError>> = futures::stream::iter(due)
-        .map(|d| deliver(store, sender, d))
+        .map(|d| deliver(store, sender, d, metrics))
         .buffer_unordered(IN_FLIGHT)
         .collect()
         .await;
@@ -57,6 +63,7 @@ async fn deliver(
     store: &SqlStore,
     sender: &WebhookSender,
     d: DueDelivery,
+    metrics: &crate::metrics::Metrics,
 ) -> Result<(), kernel::StoreError> {
     let now = Utc::now();
     let outcome = sender
@@ -70,7 +77,10 @@ async fn deliver(
         )
         .await;
     match outcome {
-        Ok(status) => store.record_delivery_success(&d, status).await,
+        Ok(status) => {
+            metrics.webhook_delivery("delivered");
+            store.record_delivery_success(&d, status).await
+        }
         Err(failure) => {
             let attempt = d.delivery.attempts + 1;
             let jitter = 0.8 + rand::random::<f64>() * 0.4;
@@ -81,10 +91,12 @@ async fn deliver(
                 delivery = %d.delivery.id, attempt, status = ?failure.status,
                 error = %failure.error, dead = retry_at.is_none(), "webhook delivery failed"
             );
+            metrics.webhook_delivery(if retry_at.is_some() { "failed" } else { "dead" });
             let disabled = store
                 .record_delivery_failure(&d, failure.status, &failure.error, retry_at)
                 .await?;
             if let Some(sub) = disabled {
+                metrics.webhook_delivery("endpoint_disabled");
                 tracing::warn!(subscription = %sub.id, url = sub.url.as_str(), "webhook endpoint disabled");
                 // The owner hears of it through the event stream (and any other endpoint).
                 store

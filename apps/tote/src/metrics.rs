@@ -4,7 +4,9 @@
 //! database pool.
 
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
-use prometheus::{Histogram, HistogramOpts, IntCounter, IntGauge, IntGaugeVec, Opts, Registry};
+use prometheus::{
+    Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+};
 use sql::SqlStore;
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -22,6 +24,7 @@ pub struct Metrics {
     events_published: IntCounter,
     queue_messages: IntGaugeVec,
     dead_letters: IntGaugeVec,
+    webhook_deliveries: IntCounterVec,
 }
 
 fn gauge_vec(
@@ -113,6 +116,19 @@ impl Metrics {
                 "Events a consumer gave up on: its RabbitMQ DLQ plus in-process dead letters",
                 "consumer",
             )?,
+            webhook_deliveries: {
+                let c = IntCounterVec::new(
+                    Opts::new(
+                        "webhook_deliveries_total",
+                        "Webhook delivery attempts by outcome: delivered, failed (will retry), \
+                         dead (gave up), endpoint_disabled",
+                    )
+                    .namespace("tote"),
+                    &["outcome"],
+                )?;
+                registry.register(Box::new(c.clone()))?;
+                c
+            },
             http: PrometheusMetricsBuilder::new("tote")
                 .endpoint("/metrics")
                 .registry(registry)
@@ -121,6 +137,11 @@ impl Metrics {
                 .build()?,
         };
         Ok(metrics)
+    }
+
+    /// Counts one webhook delivery attempt's outcome.
+    pub fn webhook_delivery(&self, outcome: &str) {
+        self.webhook_deliveries.with_label_values(&[outcome]).inc();
     }
 
     /// Counts a relay round's published events and their lag.

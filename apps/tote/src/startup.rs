@@ -109,6 +109,7 @@ impl Application {
                 store.clone(),
                 settings.webhook_allow_private,
                 Duration::from_millis(settings.outbox_poll_ms.max(100)),
+                metrics.clone(),
             )
         });
         let hold_expiry = settings

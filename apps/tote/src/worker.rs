@@ -67,6 +67,7 @@ pub async fn run(settings: Settings) -> Result<(), StartupError> {
         store.clone(),
         settings.webhook_allow_private,
         Duration::from_secs(1),
+        metrics.clone(),
     ));
     tasks.push(crate::hold_expiry::spawn(
         store.clone(),

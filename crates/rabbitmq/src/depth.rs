@@ -42,3 +42,10 @@ async fn count(connection: &Connection, queue: &str) -> Option<u32> {
     let _ = channel.close(200, "counted".into()).await;
     Some(declared.message_count())
 }
+
+/// Whether the broker accepts a connection (readiness probes).
+pub async fn ping(url: &str) -> lapin::Result<()> {
+    let connection = Connection::connect(url, ConnectionProperties::default()).await?;
+    let _ = connection.close(200, "ping".into()).await;
+    Ok(())
+}

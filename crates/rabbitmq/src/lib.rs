@@ -14,6 +14,6 @@ mod publisher;
 pub mod topology;
 
 pub use consumer::{ConsumerOptions, queue_spec, run_consumer};
-pub use depth::{QueueDepth, queue_depths};
+pub use depth::{QueueDepth, ping, queue_depths};
 pub use publisher::RabbitPublisher;
 pub use topology::QueueSpec;
