@@ -152,11 +152,43 @@ impl EventHandler for BackorderAllocation {
     }
 }
 
+/// Runs a consumer inside a span that continues the trace of the request that caused the
+/// event (its `traceparent`), so one trace shows the request and everything it set off.
+pub struct Traced(pub Arc<dyn EventHandler>);
+
+#[async_trait]
+impl EventHandler for Traced {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+
+    fn subscriptions(&self) -> &'static [&'static str] {
+        self.0.subscriptions()
+    }
+
+    async fn handle(&self, event: &EventEnvelope) -> Result<(), HandlerError> {
+        use tracing::Instrument;
+        let span = tracing::info_span!(
+            "consume",
+            otel.name = %format!("consume {} {}", self.0.name(), event.event_type),
+            consumer = self.0.name(),
+            event_id = %event.id,
+            event_type = %event.event_type,
+        );
+        crate::telemetry::continue_trace(&span, event.traceparent.as_deref());
+        self.0.handle(event).instrument(span).await
+    }
+}
+
 /// Every consumer, wired to the store.
 pub fn all(store: &SqlStore) -> Vec<Arc<dyn EventHandler>> {
-    vec![
+    let handlers: [Arc<dyn EventHandler>; 3] = [
         Arc::new(DailyOrdersProjection::new(store.clone())),
         Arc::new(WebhookFanout::new(store.clone())),
         Arc::new(BackorderAllocation::new(store.clone())),
-    ]
+    ];
+    handlers
+        .into_iter()
+        .map(|h| Arc::new(Traced(h)) as Arc<dyn EventHandler>)
+        .collect()
 }

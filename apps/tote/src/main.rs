@@ -33,7 +33,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    tote::telemetry::init(settings.log_format);
+    // Held to the end of main: dropping it flushes buffered traces.
+    let _telemetry = tote::telemetry::init(settings.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -55,14 +55,23 @@ impl RootSpanBuilder for RootSpan {
         let route = request
             .match_pattern()
             .unwrap_or_else(|| "UNMATCHED".to_owned());
-        tracing::info_span!(
+        let span = tracing::info_span!(
             "http",
+            otel.name = %format!("{} {route}", request.method()),
             request_id = %id,
             method = %request.method(),
             route = %route,
             http.status_code = tracing::field::Empty,
             otel.status_code = tracing::field::Empty,
-        )
+        );
+        // A caller that traces (W3C `traceparent`) sees this request inside its own trace.
+        let traceparent = request
+            .headers()
+            .get("traceparent")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| kernel::trace::is_traceparent(v));
+        crate::telemetry::continue_trace(&span, traceparent);
+        span
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {

@@ -35,6 +35,9 @@ pub struct EventEnvelope {
     pub version: i64,
     pub payload: serde_json::Value,
     pub correlation_id: Option<CorrelationId>,
+    /// The W3C trace context of the work that caused the event, when tracing is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 impl EventEnvelope {
@@ -59,6 +62,7 @@ impl EventEnvelope {
             version,
             payload,
             correlation_id,
+            traceparent: crate::trace::current_traceparent(),
         }
     }
 }

@@ -15,6 +15,8 @@ mod page;
 mod quantity;
 mod sku;
 
+pub mod trace;
+
 pub use address::Address;
 pub use bus::{
     EventHandler, EventPublisher, HandlerError, PublishError, PublishOutcome, topic_matches,

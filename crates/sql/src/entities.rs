@@ -204,6 +204,7 @@ pub mod outbox_event {
         pub correlation_id: Option<Uuid>,
         pub occurred_at: DateTimeUtc,
         pub published_at: Option<DateTimeUtc>,
+        pub traceparent: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

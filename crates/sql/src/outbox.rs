@@ -35,6 +35,7 @@ pub(crate) async fn append(
         correlation_id: Set(e.correlation_id.map(|c| c.0)),
         occurred_at: Set(e.occurred_at),
         published_at: Set(None),
+        traceparent: Set(e.traceparent.clone()),
     }))
     .exec_without_returning(conn)
     .await
@@ -54,6 +55,7 @@ pub(crate) fn to_row(m: outbox_event::Model) -> OutboxRow {
             version: m.aggregate_version,
             payload: m.payload,
             correlation_id: m.correlation_id.map(CorrelationId),
+            traceparent: m.traceparent,
         },
         published_at: m.published_at,
     }
