@@ -31,22 +31,26 @@ pub trait Recipients: Send + Sync {
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait TemplateStore: Send + Sync {
-    async fn find(
+    async fn find_template(
         &self,
         tenant: TenantId,
         kind: MessageKind,
     ) -> Result<Option<Template>, StoreError>;
     /// Every override the tenant has, in any order.
-    async fn list(&self, tenant: TenantId) -> Result<Vec<Template>, StoreError>;
+    async fn overrides(&self, tenant: TenantId) -> Result<Vec<Template>, StoreError>;
     /// Inserts or replaces the tenant's template of `template.kind`.
-    async fn save(
+    async fn save_template(
         &self,
         tenant: TenantId,
         template: &Template,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
     /// Removes the override; false if there was none.
-    async fn delete(&self, tenant: TenantId, kind: MessageKind) -> Result<bool, StoreError>;
+    async fn delete_template(
+        &self,
+        tenant: TenantId,
+        kind: MessageKind,
+    ) -> Result<bool, StoreError>;
 }
 
 /// One message, ready to go.
@@ -136,7 +140,7 @@ pub trait NotificationLog: Send + Sync {
     async fn is_recorded(&self, tenant: TenantId, event_id: Uuid) -> Result<bool, StoreError>;
     async fn record(&self, entry: &LogEntry) -> Result<(), StoreError>;
     /// Newest first, keyset-paginated by id; only `order_id`'s when given.
-    async fn list(
+    async fn entries(
         &self,
         tenant: TenantId,
         order_id: Option<Uuid>,

@@ -118,7 +118,7 @@ where
         };
         let template = self
             .templates
-            .find(tenant, trigger.kind)
+            .find_template(tenant, trigger.kind)
             .await?
             .unwrap_or_else(|| Template::default_for(trigger.kind));
         let mut variables = trigger.variables.clone();
@@ -159,7 +159,7 @@ where
 
     /// Every kind, with the tenant's template where it has one, else the default.
     pub async fn templates(&self, tenant: TenantId) -> Result<Vec<TemplateView>, StoreError> {
-        let mut own = self.templates.list(tenant).await?;
+        let mut own = self.templates.overrides(tenant).await?;
         Ok(MessageKind::ALL
             .into_iter()
             .map(|kind| match own.iter().position(|t| t.kind == kind) {
@@ -186,7 +186,7 @@ where
         let kind = parse_kind(kind)?;
         let template = Template::parse(kind, subject, body).map_err(NotificationError::Invalid)?;
         self.templates
-            .save(tenant, &template, self.clock.now())
+            .save_template(tenant, &template, self.clock.now())
             .await?;
         Ok(TemplateView {
             template,
@@ -201,7 +201,7 @@ where
         kind: &str,
     ) -> Result<TemplateView, NotificationError> {
         let kind = parse_kind(kind)?;
-        self.templates.delete(tenant, kind).await?;
+        self.templates.delete_template(tenant, kind).await?;
         Ok(TemplateView {
             template: Template::default_for(kind),
             customised: false,
@@ -214,7 +214,7 @@ where
         order_id: Option<Uuid>,
         page: PageRequest<Uuid>,
     ) -> Result<Page<LogEntry, Uuid>, StoreError> {
-        self.log.list(tenant, order_id, page).await
+        self.log.entries(tenant, order_id, page).await
     }
 }
 

@@ -24,7 +24,7 @@ impl NotificationLog for MemoryLog {
         self.0.lock().unwrap().push(entry.clone());
         Ok(())
     }
-    async fn list(
+    async fn entries(
         &self,
         tenant: TenantId,
         order_id: Option<Uuid>,
@@ -69,7 +69,7 @@ fn ada(email: Option<&str>) -> MockRecipients {
 
 fn no_overrides() -> MockTemplateStore {
     let mut t = MockTemplateStore::new();
-    t.expect_find().returning(|_, _| Ok(None));
+    t.expect_find_template().returning(|_, _| Ok(None));
     t
 }
 
@@ -148,7 +148,7 @@ async fn an_order_without_an_email_is_skipped_not_failed() {
 #[tokio::test]
 async fn the_tenants_own_template_is_used_instead_of_the_default() {
     let mut t = MockTemplateStore::new();
-    t.expect_find()
+    t.expect_find_template()
         .withf(|_, kind| *kind == MessageKind::OrderConfirmed)
         .returning(|_, kind| {
             Ok(Some(Template {
@@ -228,7 +228,7 @@ async fn events_that_tell_the_customer_nothing_touch_no_port() {
 #[tokio::test]
 async fn templates_list_every_kind_with_the_tenants_override_marked() {
     let mut t = MockTemplateStore::new();
-    t.expect_list().returning(|_| {
+    t.expect_overrides().returning(|_| {
         Ok(vec![Template {
             kind: MessageKind::OrderShipped,
             subject: "Shipped!".into(),
@@ -256,7 +256,7 @@ async fn templates_list_every_kind_with_the_tenants_override_marked() {
 #[tokio::test]
 async fn saving_a_bad_template_or_an_unknown_kind_is_a_validation_error_and_saves_nothing() {
     let mut t = MockTemplateStore::new();
-    t.expect_save().never();
+    t.expect_save_template().never();
     let svc = service(t, MockRecipients::new(), MockNotifier::new());
     let tenant = TenantId::new();
     match svc.save_template(tenant, "order_lost", "s", "b").await {
@@ -275,11 +275,11 @@ async fn saving_a_bad_template_or_an_unknown_kind_is_a_validation_error_and_save
 #[tokio::test]
 async fn a_good_template_is_saved_and_reset_brings_back_the_default() {
     let mut t = MockTemplateStore::new();
-    t.expect_save()
+    t.expect_save_template()
         .withf(|_, tpl, _| tpl.kind == MessageKind::OrderDelivered && tpl.subject == "Here!")
         .times(1)
         .returning(|_, _, _| Ok(()));
-    t.expect_delete()
+    t.expect_delete_template()
         .withf(|_, kind| *kind == MessageKind::OrderDelivered)
         .times(1)
         .returning(|_, _| Ok(true));
