@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-domains=(kernel order inventory warehouse integration analytics identity)
+domains=(kernel order inventory warehouse integration analytics identity notification)
 forbidden='^(sea-orm|sea-query|sqlx|sqlx-core|lapin|reqwest|actix-web|actix-http|hyper|tokio-postgres) '
 
 failed=0

@@ -54,6 +54,10 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
+    let mail_dir = std::env::temp_dir()
+        .join(format!("tote_t_mail_{}", uuid::Uuid::now_v7().simple()))
+        .display()
+        .to_string();
     let settings = Settings::from_lookup(|name| match name {
         "TOTE_HTTP_ADDR" => Some("127.0.0.1:0".into()),
         "DATABASE_URL" => Some(url.clone()),
@@ -61,7 +65,9 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
         other => extra
             .iter()
             .find(|(k, _)| k == other)
-            .map(|(_, v)| v.clone()),
+            .map(|(_, v)| v.clone())
+            // Customer e-mails of tests go to a temporary folder, never into the work tree.
+            .or_else(|| (other == "TOTE_MAIL_DIR").then(|| mail_dir.clone())),
     })
     .expect("test settings");
     let app = Application::build(settings).await.expect("app starts");

@@ -13,6 +13,7 @@ mod m20261123_000004_inventory_locations;
 mod m20261123_000005_identity;
 mod m20261123_000006_row_level_security;
 mod m20261123_000007_order_lifecycle;
+mod m20261123_000008_notifications;
 mod m20261123_000010_event_traceparent;
 
 pub use m20261123_000006_row_level_security::apply_policies;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             // `apply_policies` themselves.
             Box::new(m20261123_000006_row_level_security::Migration),
             Box::new(m20261123_000007_order_lifecycle::Migration),
+            Box::new(m20261123_000008_notifications::Migration),
             Box::new(m20261123_000010_event_traceparent::Migration),
         ]
     }

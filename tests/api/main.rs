@@ -9,6 +9,7 @@ mod events;
 mod inventory;
 mod lifecycle;
 mod limits;
+mod notifications;
 mod orders;
 mod tenancy;
 mod walkthrough;

@@ -128,6 +128,11 @@ pub const RULES: &[Rule] = &[
     rule("POST",   "/api/v1/webhooks",                         tenant(ADMINS, write(Area::Webhooks))),
     rule("GET",    "/api/v1/webhooks",                         tenant(ADMINS, read(Area::Webhooks))),
     rule("DELETE", "/api/v1/webhooks/{id}",                    tenant(ADMINS, write(Area::Webhooks))),
+    // customer notifications (they hold customers' addresses: no scoped key)
+    rule("GET",    "/api/v1/notification-templates",           tenant(MANAGERS, None)),
+    rule("PUT",    "/api/v1/notification-templates/{kind}",    tenant(ADMINS, None)),
+    rule("DELETE", "/api/v1/notification-templates/{kind}",    tenant(ADMINS, None)),
+    rule("GET",    "/api/v1/notifications",                    tenant(MANAGERS, None)),
     rule("GET",    "/api/v1/webhooks/{id}/deliveries",         tenant(ADMINS, read(Area::Webhooks))),
     rule("POST",   "/api/v1/webhooks/{id}/deliveries/{delivery_id}/replay", tenant(ADMINS, write(Area::Webhooks))),
     // operators

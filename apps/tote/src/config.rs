@@ -63,7 +63,17 @@ pub struct Settings {
     /// `TOTE_WORKER_METRICS_ADDR`: where `tote worker` serves `/metrics` and `/health`
     /// (default `0.0.0.0:9091`; port 0 picks a free port).
     pub worker_metrics_addr: SocketAddr,
+    /// `TOTE_SMTP_URL`: SMTP server for customer notifications, in lettre's URL form
+    /// (`smtp://user:pass@host:587?tls=required`). Unset: messages are written as `.eml` files.
+    pub smtp_url: Option<Secret>,
+    /// `TOTE_MAIL_FROM`: the From of customer notifications.
+    pub mail_from: String,
+    /// `TOTE_MAIL_DIR`: where the file notifier writes messages when `TOTE_SMTP_URL` is unset.
+    pub mail_dir: std::path::PathBuf,
 }
+
+pub const DEFAULT_MAIL_FROM: &str = "Tote <noreply@localhost>";
+pub const DEFAULT_MAIL_DIR: &str = "data/mail";
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tote.db?mode=rwc";
 
@@ -173,7 +183,27 @@ impl Settings {
                 lookup("TOTE_WORKER_METRICS_ADDR"),
                 SocketAddr::from(([0, 0, 0, 0], 9091)),
             )?,
+            smtp_url: lookup("TOTE_SMTP_URL")
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| Secret::new(v.trim())),
+            mail_from: lookup("TOTE_MAIL_FROM")
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| DEFAULT_MAIL_FROM.to_owned()),
+            mail_dir: lookup("TOTE_MAIL_DIR")
+                .filter(|v| !v.trim().is_empty())
+                .unwrap_or_else(|| DEFAULT_MAIL_DIR.to_owned())
+                .into(),
         })
+    }
+
+    /// Where customer notifications go.
+    pub fn mail_config(&self) -> notify::MailConfig {
+        notify::MailConfig {
+            smtp_url: self.smtp_url.as_ref().map(|s| s.expose().to_owned()),
+            from: self.mail_from.clone(),
+            mail_dir: self.mail_dir.clone(),
+        }
     }
 
     /// Where the database is, safe to log: the scheme and path or host, never a password.
@@ -237,6 +267,27 @@ mod tests {
         assert!(s.jwt_keys.is_none());
         let err = settings(&[("TOTE_TENANT_RATE_PER_MINUTE", "lots")]).unwrap_err();
         assert!(err.to_string().contains("TOTE_TENANT_RATE_PER_MINUTE"));
+    }
+
+    #[test]
+    fn without_an_smtp_url_notifications_go_to_files_under_data_mail() {
+        let s = settings(&[]).unwrap();
+        assert!(s.smtp_url.is_none());
+        assert_eq!(s.mail_dir, std::path::PathBuf::from("data/mail"));
+        assert_eq!(s.mail_from, DEFAULT_MAIL_FROM);
+        let s = settings(&[
+            (
+                "TOTE_SMTP_URL",
+                "smtp://u:hunter2@mail.example:587?tls=required",
+            ),
+            ("TOTE_MAIL_FROM", "Shop <shop@example.com>"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.mail_config().smtp_url.as_deref(),
+            Some("smtp://u:hunter2@mail.example:587?tls=required")
+        );
+        assert!(!format!("{s:?}").contains("hunter2"));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use analytics::daily_increment;
 use async_trait::async_trait;
 use kernel::{EventEnvelope, EventHandler, HandlerError};
+use notification::Notifier;
 use sql::SqlStore;
 use std::sync::Arc;
 
@@ -180,12 +181,61 @@ impl EventHandler for Traced {
     }
 }
 
-/// Every consumer, wired to the store.
-pub fn all(store: &SqlStore) -> Vec<Arc<dyn EventHandler>> {
-    let handlers: [Arc<dyn EventHandler>; 3] = [
+/// Tells customers about their orders (confirmed, shipped, delivered, return received).
+/// Idempotent: the log entry and the inbox record commit together after the send, and an
+/// event already in the log sends nothing (see docs/adr/011).
+pub struct CustomerNotifications {
+    service: crate::state::Notifications,
+}
+
+impl CustomerNotifications {
+    pub const NAME: &'static str = notification::CONSUMER;
+
+    pub fn new(store: SqlStore, notifier: Arc<dyn Notifier>) -> Self {
+        Self {
+            service: crate::state::notifications(store, notifier),
+        }
+    }
+}
+
+#[async_trait]
+impl EventHandler for CustomerNotifications {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn subscriptions(&self) -> &'static [&'static str] {
+        &notification::TRIGGER_EVENTS
+    }
+
+    async fn handle(&self, event: &EventEnvelope) -> Result<(), HandlerError> {
+        use notification::{NotificationError as E, Outcome};
+        match self.service.notify_for_event(event).await {
+            Ok(Outcome::Recorded(status)) => {
+                tracing::info!(
+                    tenant = %event.tenant_id,
+                    event_type = %event.event_type,
+                    status = status.as_str(),
+                    "customer notification"
+                );
+                Ok(())
+            }
+            Ok(Outcome::NotApplicable | Outcome::AlreadyDone) => Ok(()),
+            Err(E::Malformed(e)) => Err(HandlerError::Permanent(e.to_string())),
+            Err(e @ (E::Retry(_) | E::Store(_) | E::Invalid(_))) => {
+                Err(HandlerError::Transient(e.to_string()))
+            }
+        }
+    }
+}
+
+/// Every consumer, wired to the store and the notifier, each running in a traced span.
+pub fn all(store: &SqlStore, notifier: &Arc<dyn Notifier>) -> Vec<Arc<dyn EventHandler>> {
+    let handlers: [Arc<dyn EventHandler>; 4] = [
         Arc::new(DailyOrdersProjection::new(store.clone())),
         Arc::new(WebhookFanout::new(store.clone())),
         Arc::new(BackorderAllocation::new(store.clone())),
+        Arc::new(CustomerNotifications::new(store.clone(), notifier.clone())),
     ];
     handlers
         .into_iter()

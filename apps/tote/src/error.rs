@@ -505,3 +505,26 @@ pub fn query_error(err: actix_web::error::QueryPayloadError) -> ApiError {
 pub fn path_error(err: actix_web::error::PathError) -> ApiError {
     ApiError::not_found(format!("no such resource ({err})"))
 }
+
+impl From<notification::NotificationError> for ApiError {
+    fn from(e: notification::NotificationError) -> Self {
+        use notification::NotificationError as E;
+        match e {
+            E::Invalid(errors) => {
+                let mut problem = Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid-template",
+                    "The template cannot be used",
+                    format!(
+                        "{} field(s) need attention: see `errors`; GET /api/v1/notification-templates lists the variables of each kind",
+                        errors.0.len()
+                    ),
+                );
+                problem.0.errors = errors.0;
+                problem
+            }
+            E::Store(e) => e.into(),
+            other => Self::internal(other.to_string()),
+        }
+    }
+}

@@ -20,6 +20,7 @@ use utoipa::{Modify, OpenApi};
         (name = "inventory", description = "Stock levels and counts"),
         (name = "orders", description = "Orders and their reservations"),
         (name = "webhooks", description = "Signed event deliveries to your endpoints"),
+        (name = "notifications", description = "Customer e-mails: templates per kind and the log of what was sent"),
         (name = "events", description = "Live updates (server-sent events)"),
         (name = "operations", description = "Health and readiness")
     )
@@ -94,6 +95,10 @@ pub struct ApiDoc;
     routes::webhooks::remove,
     routes::webhooks::deliveries,
     routes::webhooks::replay,
+    routes::notifications::list_templates,
+    routes::notifications::put_template,
+    routes::notifications::delete_template,
+    routes::notifications::log,
 ))]
 struct V1Doc;
 

@@ -11,8 +11,10 @@ use crate::routes;
 use crate::state::AppState;
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, ResponseError, web};
+use notification::Notifier;
 use sql::{SqlConfig, SqlStore};
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 use tracing_actix_web::TracingLogger;
@@ -45,6 +47,8 @@ pub enum StartupError {
     },
     #[error("TOTE_JWT_KEYS: {0}")]
     JwtKeys(String),
+    #[error("customer notifications: {0}")]
+    Mail(#[from] notify::MailConfigError),
     #[error("cannot set up metrics: {0}")]
     Metrics(String),
     #[error("cannot migrate the database: {0}")]
@@ -95,12 +99,14 @@ impl Application {
             })?
             .port();
         let metrics = Metrics::new().map_err(|e| StartupError::Metrics(e.to_string()))?;
+        let notifier = notifier(&settings)?;
         // With RabbitMQ, `tote worker` relays and consumes; embedded, this process does both.
         let relay = match &settings.amqp_url {
             None => Some(spawn_in_process_events(
                 &store,
                 &settings,
                 Some(metrics.clone()),
+                &notifier,
             )),
             Some(_) => None,
         };
@@ -122,7 +128,7 @@ impl Application {
             metrics.spawn_broker_sampler(
                 store.clone(),
                 None,
-                consumer_names(&store),
+                consumer_names(&store, &notifier),
                 Duration::from_secs(15),
             )
         });
@@ -139,7 +145,7 @@ impl Application {
         let (audit, audit_writer) = AuditSink::spawn(store.clone());
         let server = serve(
             listener,
-            AppState::new(store.clone(), &settings, metrics, keys, audit),
+            AppState::new(store.clone(), &settings, metrics, keys, audit, notifier),
             settings.max_body_bytes,
         )
         .map_err(|source| StartupError::Bind {
@@ -194,13 +200,26 @@ impl Application {
     }
 }
 
+/// Where customer notifications go: SMTP when `TOTE_SMTP_URL` is set, else `.eml` files.
+pub fn notifier(settings: &Settings) -> Result<Arc<dyn Notifier>, StartupError> {
+    let config = settings.mail_config();
+    let notifier = notify::build(&config)?;
+    tracing::info!(
+        "customer notifications: {} (from {})",
+        notify::describe(&config),
+        config.from
+    );
+    Ok(notifier)
+}
+
 /// The embedded default's event pipeline: relay to in-process consumers.
 pub fn spawn_in_process_events(
     store: &SqlStore,
     settings: &Settings,
     metrics: Option<Metrics>,
+    notifier: &Arc<dyn Notifier>,
 ) -> JoinHandle<()> {
-    let publisher = InProcessPublisher::new(store.clone(), consumers::all(store));
+    let publisher = InProcessPublisher::new(store.clone(), consumers::all(store, notifier));
     relay::spawn(
         store.clone(),
         std::sync::Arc::new(publisher),
@@ -210,8 +229,11 @@ pub fn spawn_in_process_events(
 }
 
 /// Every consumer's name, for per-consumer metrics.
-pub fn consumer_names(store: &SqlStore) -> Vec<&'static str> {
-    consumers::all(store).iter().map(|h| h.name()).collect()
+pub fn consumer_names(store: &SqlStore, notifier: &Arc<dyn Notifier>) -> Vec<&'static str> {
+    consumers::all(store, notifier)
+        .iter()
+        .map(|h| h.name())
+        .collect()
 }
 
 fn serve(listener: TcpListener, state: AppState, max_body: usize) -> std::io::Result<Server> {

@@ -9,6 +9,7 @@ use identity::service::IdentityService;
 use inventory::service::InventoryService;
 use kernel::EventHandler;
 use kernel::SystemClock;
+use notification::{NotificationService, Notifier};
 use order::service::OrderService;
 use sql::SqlStore;
 use std::sync::Arc;
@@ -18,6 +19,13 @@ pub type Identity = IdentityService<SqlStore, SqlStore, SystemClock>;
 pub type Accounts = AccountService<SqlStore, SqlStore, KeySet, SystemClock>;
 pub type Inventory = InventoryService<SqlStore, SqlStore, SqlStore, SqlStore, SystemClock>;
 pub type Orders = OrderService<SqlStore, SqlStore, SystemClock>;
+pub type Notifications =
+    NotificationService<SqlStore, SqlStore, Arc<dyn Notifier>, SqlStore, SystemClock>;
+
+/// Customer notifications over the store, sending through `notifier`.
+pub fn notifications(store: SqlStore, notifier: Arc<dyn Notifier>) -> Notifications {
+    NotificationService::new(store.clone(), store.clone(), notifier, store, SystemClock)
+}
 
 pub struct AppState {
     pub store: SqlStore,
@@ -26,6 +34,7 @@ pub struct AppState {
     pub keys: KeySet,
     pub inventory: Inventory,
     pub orders: Orders,
+    pub notifications: Notifications,
     /// The event consumers, for replaying their dead letters.
     pub consumers: Vec<Arc<dyn EventHandler>>,
     pub admin_token: Option<Secret>,
@@ -52,6 +61,7 @@ impl AppState {
         metrics: crate::metrics::Metrics,
         keys: KeySet,
         audit: AuditSink,
+        notifier: Arc<dyn Notifier>,
     ) -> Self {
         let s = store.clone();
         let minute = Duration::from_secs(60);
@@ -67,7 +77,8 @@ impl AppState {
                 SystemClock,
             ),
             orders: OrderService::new(s.clone(), s.clone(), SystemClock),
-            consumers: crate::consumers::all(&s),
+            notifications: notifications(s.clone(), notifier.clone()),
+            consumers: crate::consumers::all(&s, &notifier),
             admin_token: settings.admin_token.clone(),
             amqp_url: settings.amqp_url.clone(),
             metrics,

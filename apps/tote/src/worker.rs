@@ -17,12 +17,13 @@ pub async fn run(settings: Settings) -> Result<(), StartupError> {
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let mut consumers = Vec::new();
     let metrics = Metrics::new().map_err(|e| StartupError::Metrics(e.to_string()))?;
+    let notifier = crate::startup::notifier(&settings)?;
     let (metrics_server, _) = serve_metrics(&settings, &metrics)?;
     tasks.push(metrics.spawn_sampler(store.clone(), Duration::from_secs(5)));
     tasks.push(metrics.spawn_broker_sampler(
         store.clone(),
         settings.amqp_url.as_ref().map(|u| u.expose().to_owned()),
-        consumer_names(&store),
+        consumer_names(&store, &notifier),
         Duration::from_secs(15),
     ));
     match &settings.amqp_url {
@@ -32,10 +33,11 @@ pub async fn run(settings: Settings) -> Result<(), StartupError> {
                 &store,
                 &settings,
                 Some(metrics.clone()),
+                &notifier,
             ));
         }
         Some(url) => {
-            let handlers = consumers::all(&store);
+            let handlers = consumers::all(&store, &notifier);
             let options = ConsumerOptions::default();
             let queues = handlers
                 .iter()

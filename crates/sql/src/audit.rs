@@ -5,6 +5,7 @@ use crate::entities::{
     api_key, audit_entry, kit_component, order as order_row, order_line, product, reservation_hold,
     stock_level, stock_movement, stock_transfer, user, warehouse, webhook_subscription,
 };
+use crate::notifications::{log_row as notification_log, template_row as notification_template};
 use crate::{SqlStore, store_err};
 use identity::audit::{AuditEntry, AuditFilter};
 use kernel::{Page, PageRequest, StoreError, TenantId};
@@ -15,7 +16,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 /// The sections of a tenant export, in the order they are written.
-pub const EXPORT_SECTIONS: [&str; 15] = [
+pub const EXPORT_SECTIONS: [&str; 17] = [
     "users",
     "api_keys",
     "warehouses",
@@ -31,6 +32,8 @@ pub const EXPORT_SECTIONS: [&str; 15] = [
     "shipments",
     "allocation_rules",
     "webhook_subscriptions",
+    "notification_templates",
+    "notification_log",
 ];
 
 impl SqlStore {
@@ -181,12 +184,19 @@ impl SqlStore {
                     ["secret"]
                 )
             }
+            "notification_templates" => page!(
+                notification_template,
+                notification_template::Column::Kind,
+                NONE
+            ),
+            "notification_log" => page!(notification_log, notification_log::Column::Id, NONE),
             _ => Vec::new(),
         })
     }
 
     /// Anonymises the ship-to of every order of the tenant whose customer email is `email`
-    /// (case-insensitive): names, street, phone and email go; country, lines and totals stay.
+    /// (case-insensitive): names, street, phone and email go; country, lines and totals stay. The
+    /// notification log forgets the address too.
     /// Returns how many orders were changed.
     pub async fn erase_customer(&self, tenant: TenantId, email: &str) -> Result<u64, StoreError> {
         let backend = self.db.get_database_backend();
@@ -224,6 +234,8 @@ impl SqlStore {
             ))
             .await
             .map_err(store_err)?;
+        // The notification log keeps what was sent, but no longer to whom.
+        Self::erase_notification_recipient(&tx, tenant, email).await?;
         tx.commit().await.map_err(store_err)?;
         Ok(done.rows_affected())
     }

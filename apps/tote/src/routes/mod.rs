@@ -7,6 +7,7 @@ pub mod events;
 pub mod fulfilment;
 pub mod health;
 pub mod inventory;
+pub mod notifications;
 pub mod orders;
 pub mod products;
 pub mod routing;
@@ -93,7 +94,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(webhooks::list)
             .service(webhooks::remove)
             .service(webhooks::deliveries)
-            .service(webhooks::replay),
+            .service(webhooks::replay)
+            .service(notifications::list_templates)
+            .service(notifications::put_template)
+            .service(notifications::delete_template)
+            .service(notifications::log),
     );
 }
 

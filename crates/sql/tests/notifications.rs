@@ -1,0 +1,176 @@
+//! Notification storage on PostgreSQL and SQLite: templates per tenant, the log (one entry per
+//! event, with its inbox record), the recipient of an order, and erasure of the address.
+
+mod support;
+
+use chrono::Utc;
+use kernel::{PageRequest, TenantId};
+use notification::{
+    DeliveryStatus, LogEntry, MessageKind, NotificationLog, Recipients, Template, TemplateStore,
+};
+use order::Address;
+use order::service::Placement;
+use support::{World, order_of};
+use testkit::{Backend, on_both_databases};
+use uuid::Uuid;
+
+on_both_databases!(
+    templates_are_saved_replaced_listed_and_deleted_per_tenant,
+    the_log_keeps_one_entry_per_event_and_lists_newest_first_by_order,
+    an_orders_recipient_comes_from_its_ship_to_and_erasure_blanks_the_logged_address,
+);
+
+fn template(kind: MessageKind, subject: &str) -> Template {
+    Template {
+        kind,
+        subject: subject.into(),
+        body: "Hello {{ customer_name }}".into(),
+    }
+}
+
+async fn templates_are_saved_replaced_listed_and_deleted_per_tenant(backend: Backend) {
+    let w = World::new(backend).await;
+    let (a, b) = (w.tenant().await.tenant_id, w.tenant().await.tenant_id);
+    let s = w.store();
+    s.save_template(a, &template(MessageKind::OrderShipped, "v1"), Utc::now())
+        .await
+        .unwrap();
+    s.save_template(a, &template(MessageKind::OrderShipped, "v2"), Utc::now())
+        .await
+        .unwrap();
+    let found = s
+        .find_template(a, MessageKind::OrderShipped)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.subject, "v2");
+    assert_eq!(s.overrides(a).await.unwrap().len(), 1);
+    assert!(
+        s.find_template(b, MessageKind::OrderShipped)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(s.overrides(b).await.unwrap().is_empty());
+    assert!(
+        !s.delete_template(b, MessageKind::OrderShipped)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.delete_template(a, MessageKind::OrderShipped)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.find_template(a, MessageKind::OrderShipped)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+fn entry(tenant: TenantId, event: Uuid, order: Uuid, status: DeliveryStatus) -> LogEntry {
+    LogEntry {
+        id: Uuid::now_v7(),
+        tenant_id: tenant,
+        event_id: event,
+        kind: MessageKind::OrderConfirmed,
+        order_id: Some(order),
+        recipient: Some("Ada@Example.com".into()),
+        status,
+        error: None,
+        created_at: Utc::now(),
+    }
+}
+
+async fn the_log_keeps_one_entry_per_event_and_lists_newest_first_by_order(backend: Backend) {
+    let w = World::new(backend).await;
+    let (a, b) = (w.tenant().await.tenant_id, w.tenant().await.tenant_id);
+    let s = w.store();
+    let (order1, order2, event) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    assert!(!s.is_recorded(a, event).await.unwrap());
+    s.record(&entry(a, event, order1, DeliveryStatus::Sent))
+        .await
+        .unwrap();
+    // A redelivery that raced the first: ignored, the first entry stands.
+    s.record(&entry(a, event, order1, DeliveryStatus::Failed))
+        .await
+        .unwrap();
+    assert!(s.is_recorded(a, event).await.unwrap());
+    assert!(!s.is_recorded(b, event).await.unwrap());
+    for _ in 0..3 {
+        s.record(&entry(a, Uuid::now_v7(), order2, DeliveryStatus::Skipped))
+            .await
+            .unwrap();
+    }
+
+    let first = s
+        .entries(a, Some(order1), PageRequest::new(None, None))
+        .await
+        .unwrap();
+    assert_eq!(first.items.len(), 1);
+    assert_eq!(first.items[0].status, DeliveryStatus::Sent);
+    let page = s
+        .entries(a, None, PageRequest::new(None, Some(2)))
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 2);
+    assert!(page.items[0].id > page.items[1].id, "newest first");
+    let rest = s
+        .entries(a, None, PageRequest::new(page.next_cursor, Some(2)))
+        .await
+        .unwrap();
+    assert_eq!(rest.items.len(), 2);
+    assert_eq!(rest.next_cursor, None);
+    assert!(
+        s.entries(b, None, PageRequest::new(None, None))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}
+
+async fn an_orders_recipient_comes_from_its_ship_to_and_erasure_blanks_the_logged_address(
+    backend: Backend,
+) {
+    let w = World::new(backend).await;
+    let ctx = w.tenant().await;
+    let other = w.tenant().await.tenant_id;
+    w.product_with_stock(&ctx, "A", 5).await;
+    let mut draft = order_of(&[("A", 1)]);
+    draft.ship_to = Address {
+        email: Some("Ada@Example.com".into()),
+        ..draft.ship_to
+    };
+    let Placement::Created(order) = w.orders.place(&ctx, draft, None).await.unwrap() else {
+        panic!("a new order")
+    };
+    let id = order.id.into_uuid();
+    let s = w.store();
+    let r = s.of_order(ctx.tenant_id, id).await.unwrap().unwrap();
+    assert_eq!(r.name, "Grace Hopper");
+    assert_eq!(r.email.as_deref(), Some("Ada@Example.com"));
+    assert!(s.of_order(other, id).await.unwrap().is_none(), "not yours");
+
+    s.record(&entry(
+        ctx.tenant_id,
+        Uuid::now_v7(),
+        id,
+        DeliveryStatus::Sent,
+    ))
+    .await
+    .unwrap();
+    s.erase_customer(ctx.tenant_id, "ada@example.com")
+        .await
+        .unwrap();
+    let log = s
+        .entries(ctx.tenant_id, Some(id), PageRequest::new(None, None))
+        .await
+        .unwrap();
+    assert_eq!(log.items[0].recipient, None);
+    assert_eq!(log.items[0].status, DeliveryStatus::Sent);
+    let r = s.of_order(ctx.tenant_id, id).await.unwrap().unwrap();
+    assert_eq!(r.email, None);
+}
