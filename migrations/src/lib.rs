@@ -14,6 +14,7 @@ mod m20261123_000005_identity;
 mod m20261123_000006_row_level_security;
 mod m20261123_000007_order_lifecycle;
 mod m20261123_000008_notifications;
+mod m20261123_000009_returns;
 mod m20261123_000010_event_traceparent;
 
 pub use m20261123_000006_row_level_security::apply_policies;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_row_level_security::Migration),
             Box::new(m20261123_000007_order_lifecycle::Migration),
             Box::new(m20261123_000008_notifications::Migration),
+            Box::new(m20261123_000009_returns::Migration),
             Box::new(m20261123_000010_event_traceparent::Migration),
         ]
     }

@@ -72,6 +72,10 @@ uuid_id!(
     /// One parcel (or pallet) leaving a warehouse for an order.
     ShipmentId
 );
+uuid_id!(
+    /// A return authorisation (RMA).
+    ReturnId
+);
 
 #[cfg(test)]
 mod tests {

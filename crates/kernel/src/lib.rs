@@ -26,8 +26,8 @@ pub use context::RequestContext;
 pub use error::{FieldError, StoreError, ValidationErrors};
 pub use event::{CorrelationId, EventEnvelope};
 pub use id::{
-    ApiKeyId, EventId, HoldId, MovementId, OrderId, ProductId, ShipmentId, TenantId, TransferId,
-    WarehouseId,
+    ApiKeyId, EventId, HoldId, MovementId, OrderId, ProductId, ReturnId, ShipmentId, TenantId,
+    TransferId, WarehouseId,
 };
 pub use money::{Currency, Money, MoneyError};
 pub use page::{Page, PageRequest};

@@ -23,6 +23,15 @@ pub enum OrderError {
     IllegalTransition { from: OrderStatus, to: OrderStatus },
     #[error("an order that is {} can no longer be edited: picking has started", .0.as_str())]
     NotEditable(OrderStatus),
+    #[error("an order that is {} has nothing shipped to return", .0.as_str())]
+    NotReturnable(OrderStatus),
+    #[error("a return that is {} cannot become {}", .from.as_str(), .to.as_str())]
+    IllegalReturnTransition {
+        from: crate::returns::ReturnStatus,
+        to: crate::returns::ReturnStatus,
+    },
+    #[error("return {0} not found")]
+    ReturnNotFound(kernel::ReturnId),
     #[error("this Idempotency-Key was already used with a different request body")]
     IdempotencyKeyReused,
     #[error("order was changed by someone else; reload and retry")]

@@ -13,6 +13,7 @@ pub mod events;
 pub mod lifecycle;
 pub mod model;
 pub mod ports;
+pub mod returns;
 pub mod service;
 pub mod service_level;
 pub mod shipment;

@@ -312,6 +312,17 @@ impl Order {
         Ok(released)
     }
 
+    /// Counts units a return brought back (`(line_no, units)`); no status change.
+    pub fn record_returned(&mut self, got: &[(u32, Quantity)], now: DateTime<Utc>) {
+        for (line_no, units) in got {
+            if let Some(line) = self.lines.iter_mut().find(|l| l.line_no == *line_no) {
+                line.returned = line.returned.saturating_add(*units).min(line.shipped);
+            }
+        }
+        self.version += 1;
+        self.updated_at = now;
+    }
+
     fn route(&mut self, cutoff: Cutoff) {
         self.cutoff = cutoff;
         self.ship_by = self.service_level.ship_by(self.created_at, cutoff);

@@ -1,11 +1,12 @@
 //! What order management needs from the outside world.
 
+use crate::returns::{ReturnAuthorization, ReturnStatus};
 use crate::{Cutoff, Order, OrderError, OrderStatus, Shipment, StatusChange};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::{
-    CorrelationId, EventEnvelope, HoldId, OrderId, Page, PageRequest, Quantity, Sku, StoreError,
-    TenantId,
+    CorrelationId, EventEnvelope, HoldId, OrderId, Page, PageRequest, Quantity, ReturnId, Sku,
+    StoreError, TenantId,
 };
 
 /// A stored `Idempotency-Key`: which order it created, and a fingerprint of the request body.
@@ -94,6 +95,29 @@ pub trait OrderTransaction: Send {
         actor: &str,
     ) -> Result<(), StoreError>;
     async fn insert_shipment(&mut self, shipment: &Shipment) -> Result<(), StoreError>;
+    /// Units per order line under returns still open (requested or approved).
+    async fn open_return_units(&mut self, order: OrderId) -> Result<Vec<(u32, i64)>, StoreError>;
+    async fn insert_return(&mut self, rma: &ReturnAuthorization) -> Result<(), StoreError>;
+    /// Reads a return and holds it against concurrent change until commit.
+    async fn lock_return(
+        &mut self,
+        id: ReturnId,
+    ) -> Result<Option<ReturnAuthorization>, StoreError>;
+    /// Errors: `VersionConflict` if the stored version is not `expected_version`.
+    async fn update_return(
+        &mut self,
+        rma: &ReturnAuthorization,
+        expected_version: i64,
+    ) -> Result<(), OrderError>;
+    /// Puts returned units back on the shelf of `warehouse` (its code; the default warehouse
+    /// when `None`): `return` movements adding on hand, and `inventory.changed` events so
+    /// waiting backorders can take them. `request.lines` are `(line_no, sku, units)`.
+    /// Errors: `Invalid` naming `warehouse` if there is no such warehouse.
+    async fn restock(
+        &mut self,
+        request: &StockRequest,
+        warehouse: Option<String>,
+    ) -> Result<(), OrderError>;
     /// Errors: `DuplicateIdempotencyKey` if a concurrent request stored the key first.
     async fn save_idempotency(&mut self, record: &IdempotencyRecord) -> Result<(), OrderError>;
     async fn append_events(&mut self, events: &[EventEnvelope]) -> Result<(), StoreError>;
@@ -113,6 +137,13 @@ pub struct OrderFilter {
     /// Ship-to e-mail, compared case-insensitively.
     pub customer_email: Option<String>,
     pub ship_by_before: Option<DateTime<Utc>>,
+}
+
+/// Which returns to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReturnFilter {
+    pub order_id: Option<OrderId>,
+    pub status: Option<ReturnStatus>,
 }
 
 /// List order.
@@ -187,6 +218,18 @@ pub trait OrderQueries: Send + Sync {
         limit: u32,
     ) -> Result<Vec<TimelineEntry>, StoreError>;
     async fn shipments(&self, tenant: TenantId, id: OrderId) -> Result<Vec<Shipment>, StoreError>;
+    async fn get_return(
+        &self,
+        tenant: TenantId,
+        id: ReturnId,
+    ) -> Result<Option<ReturnAuthorization>, StoreError>;
+    /// Newest first; the cursor is the last return id of the previous page.
+    async fn returns(
+        &self,
+        tenant: TenantId,
+        filter: &ReturnFilter,
+        page: PageRequest<ReturnId>,
+    ) -> Result<Page<ReturnAuthorization, ReturnId>, StoreError>;
     /// Orders still waiting for some of these SKUs (backordered lines, not cancelled or on
     /// hold), earliest ship-by first, then faster service, then oldest; at most `limit`.
     async fn waiting_for_stock(

@@ -276,6 +276,7 @@ pub(crate) fn stock_request(
 
 pub mod backorders;
 mod fulfilment;
+pub mod returns;
 
 #[cfg(test)]
 mod fulfilment_tests;

@@ -550,3 +550,31 @@ pub mod allocation_rule {
     pub enum Relation {}
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod return_authorization {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "returns")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub tenant_id: Uuid,
+        pub order_id: Uuid,
+        pub rma_number: String,
+        pub status: String,
+        pub lines: Json,
+        pub exchange: Json,
+        pub replacement_order_id: Option<Uuid>,
+        pub rejection_reason: Option<String>,
+        pub refund_minor: Option<i64>,
+        pub refund_currency: Option<String>,
+        pub version: i64,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+    impl ActiveModelBehavior for ActiveModel {}
+}

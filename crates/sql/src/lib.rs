@@ -16,6 +16,7 @@ mod notifications;
 mod order_queries;
 mod orders;
 mod outbox;
+mod returns;
 mod routing;
 mod stock;
 mod stock_ledger;

@@ -7,10 +7,14 @@ use crate::orders::{by_external, idempotency, one_order, tenant_orders, with_lin
 use crate::{SqlStore, store_err};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use kernel::{OrderId, Page, PageRequest, Quantity, ShipmentId, Sku, StoreError, TenantId};
-use order::ports::{
-    IdempotencyRecord, OrderCursor, OrderFilter, OrderQueries, OrderSort, TimelineEntry,
+use kernel::{
+    OrderId, Page, PageRequest, Quantity, ReturnId, ShipmentId, Sku, StoreError, TenantId,
 };
+use order::ports::{
+    IdempotencyRecord, OrderCursor, OrderFilter, OrderQueries, OrderSort, ReturnFilter,
+    TimelineEntry,
+};
+use order::returns::ReturnAuthorization;
 use order::{Cutoff, Order, OrderStatus, Shipment, ShipmentLine};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
@@ -320,6 +324,23 @@ impl OrderQueries for SqlStore {
             .into_iter()
             .map(to_shipment)
             .collect()
+    }
+
+    async fn get_return(
+        &self,
+        tenant: TenantId,
+        id: ReturnId,
+    ) -> Result<Option<ReturnAuthorization>, StoreError> {
+        crate::returns::get(&self.db, tenant, id).await
+    }
+
+    async fn returns(
+        &self,
+        tenant: TenantId,
+        filter: &ReturnFilter,
+        page: PageRequest<ReturnId>,
+    ) -> Result<Page<ReturnAuthorization, ReturnId>, StoreError> {
+        crate::returns::list(&self.db, tenant, filter, page).await
     }
 
     async fn waiting_for_stock(

@@ -6,11 +6,12 @@ use inventory::allocation::LineRequest;
 use inventory::reservations::{self, MovementMeta, ReserveError, StockLedger};
 use inventory::shipping::{ConsumeError, ShipLine};
 use kernel::{
-    Currency, EventEnvelope, HoldId, Money, OrderId, Quantity, Sku, StoreError, TenantId,
+    Currency, EventEnvelope, HoldId, Money, OrderId, Quantity, ReturnId, Sku, StoreError, TenantId,
 };
 use order::ports::{
     IdempotencyRecord, OrderTransaction, OrderUnitOfWork, StockOutcome, StockRequest,
 };
+use order::returns::ReturnAuthorization;
 use order::{
     Address, Cutoff, Hold, Order, OrderError, OrderLine, OrderStatus, ServiceLevel, Shipment,
     StatusChange,
@@ -406,6 +407,37 @@ impl OrderTransaction for SqlOrderTx {
 
     async fn insert_shipment(&mut self, s: &Shipment) -> Result<(), StoreError> {
         crate::order_queries::insert_shipment(&self.tx, self.tenant, s).await
+    }
+
+    async fn open_return_units(&mut self, order: OrderId) -> Result<Vec<(u32, i64)>, StoreError> {
+        crate::returns::open_units(&self.tx, self.tenant, order).await
+    }
+
+    async fn insert_return(&mut self, rma: &ReturnAuthorization) -> Result<(), StoreError> {
+        crate::returns::insert(&self.tx, rma).await
+    }
+
+    async fn lock_return(
+        &mut self,
+        id: ReturnId,
+    ) -> Result<Option<ReturnAuthorization>, StoreError> {
+        crate::returns::lock(&self.tx, self.tenant, id).await
+    }
+
+    async fn update_return(
+        &mut self,
+        rma: &ReturnAuthorization,
+        expected_version: i64,
+    ) -> Result<(), OrderError> {
+        crate::returns::update(&self.tx, self.tenant, rma, expected_version).await
+    }
+
+    async fn restock(
+        &mut self,
+        request: &StockRequest,
+        warehouse: Option<String>,
+    ) -> Result<(), OrderError> {
+        crate::returns::restock(&self.tx, self.tenant, request, warehouse).await
     }
 
     async fn consume_shipment(&mut self, request: &StockRequest) -> Result<(), OrderError> {

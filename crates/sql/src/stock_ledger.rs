@@ -217,7 +217,7 @@ fn movement(
 }
 
 /// Moves one row's `reserved` (and `on_hand`, when shipping) by the given deltas.
-async fn move_stock(
+pub(crate) async fn move_stock(
     tx: &DatabaseTransaction,
     tenant: TenantId,
     (sku, warehouse): (&Sku, WarehouseId),

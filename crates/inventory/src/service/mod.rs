@@ -99,7 +99,7 @@ fn low_stock_alert(
 }
 
 /// An inventory event keyed on the SKU, so one SKU's events stay in order.
-fn sku_event(
+pub fn sku_event(
     ctx: &RequestContext,
     event_type: &str,
     sku: &Sku,
