@@ -11,6 +11,7 @@ mod lifecycle;
 mod limits;
 mod notifications;
 mod orders;
+mod returns;
 mod tenancy;
 mod walkthrough;
 mod webhooks;

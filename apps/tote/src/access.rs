@@ -121,6 +121,16 @@ pub const RULES: &[Rule] = &[
     rule("GET",    "/api/v1/orders/{id}/shipments",            tenant(EVERYONE, read(Area::Orders))),
     rule("POST",   "/api/v1/orders/{id}/deliver",              tenant(MANAGERS, write(Area::Orders))),
     rule("GET",    "/api/v1/orders/{id}/timeline",             tenant(EVERYONE, read(Area::Orders))),
+    // returns: customer service opens and decides them, the floor receives and inspects
+    rule("POST",   "/api/v1/orders/{id}/returns",              tenant(MANAGERS, write(Area::Orders))),
+    rule("GET",    "/api/v1/orders/{id}/returns",              tenant(EVERYONE, read(Area::Orders))),
+    rule("GET",    "/api/v1/returns",                          tenant(EVERYONE, read(Area::Orders))),
+    rule("GET",    "/api/v1/returns/{id}",                     tenant(EVERYONE, read(Area::Orders))),
+    rule("POST",   "/api/v1/returns/{id}/approve",             tenant(MANAGERS, write(Area::Orders))),
+    rule("POST",   "/api/v1/returns/{id}/reject",              tenant(MANAGERS, write(Area::Orders))),
+    rule("POST",   "/api/v1/returns/{id}/receive",             tenant(FLOOR, write(Area::Orders))),
+    rule("POST",   "/api/v1/returns/{id}/inspect",             tenant(FLOOR, write(Area::Orders))),
+    rule("POST",   "/api/v1/returns/{id}/refund",              tenant(MANAGERS, write(Area::Orders))),
     rule("GET",    "/api/v1/allocation-rules",                 tenant(MANAGERS, read(Area::Orders))),
     rule("PUT",    "/api/v1/allocation-rules",                 tenant(ADMINS, write(Area::Orders))),
     // events and webhooks

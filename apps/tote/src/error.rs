@@ -387,6 +387,22 @@ impl From<OrderError> for ApiError {
                 format!("{detail}; cancel it or ship it as it is"),
             )
             .with("order_status", json!(status)),
+            OrderError::NotReturnable(status) => Self::new(
+                StatusCode::CONFLICT,
+                "order-not-returnable",
+                "Nothing of this order has shipped",
+                format!("{detail}; a return can be opened once units have shipped"),
+            )
+            .with("order_status", json!(status)),
+            OrderError::IllegalReturnTransition { from, to } => Self::new(
+                StatusCode::CONFLICT,
+                "illegal-transition",
+                "The return cannot do that in its current status",
+                detail,
+            )
+            .with("return_status", json!(from))
+            .with("requested_status", json!(to)),
+            OrderError::ReturnNotFound(_) => Self::not_found(detail),
             OrderError::IdempotencyKeyReused => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency-key-reused",

@@ -10,6 +10,7 @@ pub mod inventory;
 pub mod notifications;
 pub mod orders;
 pub mod products;
+pub mod returns;
 pub mod routing;
 pub mod signup;
 pub mod stock_ops;
@@ -84,6 +85,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(fulfilment::shipments)
             .service(fulfilment::deliver)
             .service(fulfilment::timeline)
+            .service(returns::create)
+            .service(returns::of_order)
+            .service(returns::list)
+            .service(returns::get)
+            .service(returns::approve)
+            .service(returns::reject)
+            .service(returns::receive)
+            .service(returns::inspect)
+            .service(returns::refund)
             .service(routing::get)
             .service(routing::put)
             .service(events::stream)
