@@ -350,7 +350,7 @@ async fn routing_serves_one_warehouse_else_splits_else_backorders(backend: Backe
 
 /// Polls the order until `done` holds (the fill runs on the event bus, after the receipt's
 /// transaction commits), for at most ~10 s.
-async fn eventually(
+pub(crate) async fn eventually(
     app: &TestApp,
     seller: &Seller,
     id: &str,

@@ -2,6 +2,7 @@
 //! refund; restocked units can be sold again and disposed ones cannot; an exchange places a
 //! linked replacement order; bad requests change nothing.
 
+use crate::lifecycle::eventually;
 use crate::on_both_databases;
 use e2e::{Seller, TestApp, order_body, spawn_app};
 use reqwest::{Method, StatusCode};
@@ -129,6 +130,17 @@ async fn a_return_restocks_good_units_disposes_the_rest_and_records_the_refund(b
     // Nothing is back on the shelf until it has been inspected.
     assert_eq!(app.stock(&seller, "MUG").await["on_hand"], 7);
 
+    // An order waiting for mugs: 7 on the shelf, 1 backordered.
+    let mut waiting = order_body(&[("MUG", 8)]);
+    waiting["allow_backorder"] = json!(true);
+    let waiting = app.place_order(&seller, waiting).await;
+    assert_eq!(
+        waiting.body["lines"][0]["backordered"], 1,
+        "{}",
+        waiting.body
+    );
+    let waiting_id = waiting.body["id"].as_str().unwrap().to_owned();
+
     // Inspection that does not account for every unit is refused.
     let uneven = send(
         &app,
@@ -151,10 +163,17 @@ async fn a_return_restocks_good_units_disposes_the_rest_and_records_the_refund(b
     assert_eq!(inspected.body["lines"][0]["restocked"], 2);
     assert_eq!(inspected.body["lines"][0]["disposed"], 1);
 
-    // Restocked units are available again; the disposed one is not.
+    // Restocked units go back on the shelf, the waiting backorder takes one of them, and the
+    // disposed unit never becomes available.
+    let filled = eventually(&app, &seller, &waiting_id, |o| {
+        o["lines"][0]["backordered"] == 0
+    })
+    .await;
+    assert_eq!(filled["status"], "allocated", "{filled}");
     let stock = app.stock(&seller, "MUG").await;
     assert_eq!(stock["on_hand"], 9, "{stock}");
-    assert_eq!(stock["available"], 9, "{stock}");
+    assert_eq!(stock["reserved"], 8, "{stock}");
+    assert_eq!(stock["available"], 1, "{stock}");
     let movements = send(
         &app,
         &seller,
@@ -163,12 +182,14 @@ async fn a_return_restocks_good_units_disposes_the_rest_and_records_the_refund(b
         None,
     )
     .await;
-    let newest = &movements.body["items"][0];
-    assert_eq!(newest["kind"], "return", "{}", movements.body);
-    assert_eq!(newest["on_hand_delta"], 2);
-    // ...and can be sold again: an order for all 9 is fully allocated.
-    let again = app.place_order(&seller, order_body(&[("MUG", 9)])).await;
-    assert_eq!(again.body["status"], "allocated", "{}", again.body);
+    let restocked: Vec<&Value> = movements.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "return")
+        .collect();
+    assert_eq!(restocked.len(), 1, "{}", movements.body);
+    assert_eq!(restocked[0]["on_hand_delta"], 2);
 
     // The refund defaults to what the received units cost and never exceeds it.
     let too_much = send(

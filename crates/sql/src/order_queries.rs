@@ -272,9 +272,12 @@ impl OrderQueries for SqlStore {
             .all(&self.db)
             .await
             .map_err(store_err)?;
+        // The order's own events and those of its returns.
+        let mut aggregates = crate::returns::ids_of_order(&self.db, tenant, id).await?;
+        aggregates.push(id.into_uuid());
         let events = outbox_event::Entity::find()
             .filter(outbox_event::Column::TenantId.eq(tenant.into_uuid()))
-            .filter(outbox_event::Column::AggregateId.eq(id.into_uuid()))
+            .filter(outbox_event::Column::AggregateId.is_in(aggregates))
             .order_by_asc(outbox_event::Column::Id)
             .limit(u64::from(limit))
             .all(&self.db)

@@ -188,6 +188,25 @@ pub(crate) async fn open_units(
     Ok(units)
 }
 
+/// The ids of an order's returns (their events belong on the order's timeline).
+pub(crate) async fn ids_of_order(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    order: OrderId,
+) -> Result<Vec<uuid::Uuid>, StoreError> {
+    of_tenant(tenant)
+        .select_only()
+        .column(row::Column::Id)
+        .filter(row::Column::OrderId.eq(order.into_uuid()))
+        .limit(MAX_RETURNS_ON_TIMELINE)
+        .into_tuple()
+        .all(conn)
+        .await
+        .map_err(store_err)
+}
+
+const MAX_RETURNS_ON_TIMELINE: u64 = 100;
+
 pub(crate) async fn get(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
