@@ -98,7 +98,8 @@ async fn deliver(
             if let Some(sub) = disabled {
                 metrics.webhook_delivery("endpoint_disabled");
                 tracing::warn!(subscription = %sub.id, url = sub.url.as_str(), "webhook endpoint disabled");
-                // The owner hears of it through the event stream (and any other endpoint).
+                // The owner is told by e-mail (the notification consumer takes this event) and
+                // through the event stream.
                 store
                     .append_outbox(&[disabled_event(
                         sub.tenant_id,

@@ -10,21 +10,24 @@ pub enum MessageKind {
     OrderShipped,
     OrderDelivered,
     ReturnReceived,
+    /// To the account owner, not a customer: a webhook endpoint kept failing and was turned off.
+    WebhookDisabled,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown notification kind {0:?}: use order_confirmed, order_shipped, order_delivered or return_received"
+    "unknown notification kind {0:?}: use order_confirmed, order_shipped, order_delivered, return_received or webhook_disabled"
 )]
 pub struct UnknownKind(pub String);
 
 impl MessageKind {
     /// Every kind, in the order they happen to an order.
-    pub const ALL: [MessageKind; 4] = [
+    pub const ALL: [MessageKind; 5] = [
         Self::OrderConfirmed,
         Self::OrderShipped,
         Self::OrderDelivered,
         Self::ReturnReceived,
+        Self::WebhookDisabled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -33,7 +36,13 @@ impl MessageKind {
             Self::OrderShipped => "order_shipped",
             Self::OrderDelivered => "order_delivered",
             Self::ReturnReceived => "return_received",
+            Self::WebhookDisabled => "webhook_disabled",
         }
+    }
+
+    /// Who reads it: an order's customer, or the account owner.
+    pub fn is_for_account_owner(self) -> bool {
+        matches!(self, Self::WebhookDisabled)
     }
 
     pub fn parse(raw: &str) -> Result<Self, UnknownKind> {

@@ -25,6 +25,9 @@ pub trait Recipients: Send + Sync {
         tenant: TenantId,
         order_id: Uuid,
     ) -> Result<Option<Recipient>, StoreError>;
+    /// The account owner: the e-mail the tenant signed up with, named by its company.
+    /// `Ok(None)` when there is no such tenant.
+    async fn account_owner(&self, tenant: TenantId) -> Result<Option<Recipient>, StoreError>;
 }
 
 /// The tenant's own templates (overrides of the defaults).

@@ -88,13 +88,16 @@ where
             tenant_id: tenant,
             event_id,
             kind: trigger.kind,
-            order_id: Some(trigger.order_id),
+            order_id: trigger.order_id,
             recipient,
             status,
             error,
             created_at: self.clock.now(),
         };
-        let recipient = self.recipients.of_order(tenant, trigger.order_id).await?;
+        let recipient = match trigger.order_id {
+            Some(order) => self.recipients.of_order(tenant, order).await?,
+            None => self.recipients.account_owner(tenant).await?,
+        };
         let (name, email) = match recipient {
             Some(r) => match r.email {
                 Some(email) => (r.name, email),
@@ -111,7 +114,14 @@ where
                 let e = entry(
                     DeliveryStatus::Skipped,
                     None,
-                    Some("order not found".into()),
+                    Some(
+                        if trigger.order_id.is_some() {
+                            "order not found"
+                        } else {
+                            "tenant not found"
+                        }
+                        .into(),
+                    ),
                 );
                 return self.record(e).await;
             }

@@ -66,6 +66,15 @@ impl Template {
                  {% for line in lines %}  {{ line.quantity }} x {{ line.sku }}\n{% endfor %}\n\
                  We will let you know once it has been checked.\n",
             ),
+            MessageKind::WebhookDisabled => (
+                "Tote turned off your webhook endpoint {{ url }}",
+                "Hello {{ customer_name }},\n\n\
+                 Tote stopped sending events to your webhook endpoint\n\n  {{ url }}\n\n\
+                 because every delivery failed for a long time. The last error was:\n\n  {{ last_error }}\n\n\
+                 No events are lost: fix the endpoint, create the subscription again \
+                 (POST /api/v1/webhooks), then replay what it missed from the delivery log \
+                 (GET /api/v1/webhooks/{id}/deliveries).\n",
+            ),
         };
         Self {
             kind,
@@ -170,6 +179,14 @@ pub fn sample_variables(kind: MessageKind) -> serde_json::Value {
             vars["tracking_number"] = json!("RM123456785GB");
             vars["tracking_url"] = json!("https://track.example/RM123456785GB");
             vars["shipment_lines"] = json!([{"line_no": 1, "sku": "SOCK-RED-M", "quantity": 2}]);
+        }
+        MessageKind::WebhookDisabled => {
+            return json!({
+                "customer_name": "Acme Socks",
+                "subscription_id": "01933b8e-0000-7000-8000-000000000002",
+                "url": "https://hooks.example.com/tote",
+                "last_error": "HTTP 500",
+            });
         }
         MessageKind::ReturnReceived => {
             vars["return_id"] = json!("01933b8e-0000-7000-8000-000000000001");

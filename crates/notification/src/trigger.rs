@@ -7,11 +7,12 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 /// The event types that lead to a message.
-pub const TRIGGER_EVENTS: [&str; 4] = [
+pub const TRIGGER_EVENTS: [&str; 5] = [
     "order.created",
     "order.shipped",
     "order.delivered",
     "return.received",
+    "webhook.disabled",
 ];
 
 /// What an event asks to send: which kind, about which order, with which variables (all but
@@ -19,7 +20,8 @@ pub const TRIGGER_EVENTS: [&str; 4] = [
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trigger {
     pub kind: MessageKind,
-    pub order_id: Uuid,
+    /// The order whose customer is told; `None` for messages to the account owner.
+    pub order_id: Option<Uuid>,
     pub variables: Value,
 }
 
@@ -32,6 +34,9 @@ pub struct MalformedEvent {
 
 /// The message an event asks for: `Ok(None)` for events no customer hears about.
 pub fn trigger_for(event: &EventEnvelope) -> Result<Option<Trigger>, MalformedEvent> {
+    if event.event_type == "webhook.disabled" {
+        return owner_alert(event).map(Some);
+    }
     let kind = match event.event_type.as_str() {
         "order.created" => MessageKind::OrderConfirmed,
         "order.shipped" => MessageKind::OrderShipped,
@@ -77,13 +82,33 @@ pub fn trigger_for(event: &EventEnvelope) -> Result<Option<Trigger>, MalformedEv
             vars["return_id"] = p["return_id"].clone();
             vars["rma_number"] = p["rma_number"].clone();
         }
-        MessageKind::OrderConfirmed | MessageKind::OrderDelivered => {}
+        MessageKind::OrderConfirmed
+        | MessageKind::OrderDelivered
+        | MessageKind::WebhookDisabled => {}
     }
     Ok(Some(Trigger {
         kind,
-        order_id,
+        order_id: Some(order_id),
         variables: vars,
     }))
+}
+
+/// `webhook.disabled`: which endpoint, and the error it last gave.
+fn owner_alert(event: &EventEnvelope) -> Result<Trigger, MalformedEvent> {
+    let p = &event.payload;
+    let url = p["url"].as_str().ok_or_else(|| MalformedEvent {
+        event_type: event.event_type.clone(),
+        field: "url",
+    })?;
+    Ok(Trigger {
+        kind: MessageKind::WebhookDisabled,
+        order_id: None,
+        variables: json!({
+            "subscription_id": p["subscription_id"],
+            "url": url,
+            "last_error": p["last_error"].as_str().unwrap_or("unknown"),
+        }),
+    })
 }
 
 /// Line number, SKU and quantity of each line; anything else an event carries stays out.

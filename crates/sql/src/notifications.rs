@@ -268,9 +268,25 @@ impl Recipients for SqlStore {
             }
         }))
     }
+
+    async fn account_owner(&self, tenant: TenantId) -> Result<Option<Recipient>, StoreError> {
+        self.account_contact(tenant).await
+    }
 }
 
 impl SqlStore {
+    /// The tenant's sign-up e-mail and company name (the account owner's contact).
+    async fn account_contact(&self, tenant: TenantId) -> Result<Option<Recipient>, StoreError> {
+        let row = crate::entities::tenant::Entity::find_by_id(tenant.into_uuid())
+            .one(&self.db)
+            .await
+            .map_err(store_err)?;
+        Ok(row.map(|t| Recipient {
+            name: t.company,
+            email: Some(t.email).filter(|e| !e.trim().is_empty()),
+        }))
+    }
+
     /// Blanks the recipient of the tenant's log entries sent to `email` (customer erasure).
     pub(crate) async fn erase_notification_recipient(
         conn: &impl ConnectionTrait,

@@ -18,7 +18,28 @@ on_both_databases!(
     templates_are_saved_replaced_listed_and_deleted_per_tenant,
     the_log_keeps_one_entry_per_event_and_lists_newest_first_by_order,
     an_orders_recipient_comes_from_its_ship_to_and_erasure_blanks_the_logged_address,
+    the_account_owner_is_the_sign_up_contact_of_that_tenant_only,
 );
+
+async fn the_account_owner_is_the_sign_up_contact_of_that_tenant_only(backend: Backend) {
+    let w = World::new(backend).await;
+    let ctx = w.tenant().await;
+    let owner = w
+        .store()
+        .account_owner(ctx.tenant_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(owner.name, "Acme");
+    assert_eq!(owner.email.as_deref(), Some("ops@acme.example"));
+    assert!(
+        w.store()
+            .account_owner(TenantId::new())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
 
 fn template(kind: MessageKind, subject: &str) -> Template {
     Template {

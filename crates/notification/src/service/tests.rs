@@ -248,6 +248,7 @@ async fn templates_list_every_kind_with_the_tenants_override_marked() {
             (MessageKind::OrderShipped, true),
             (MessageKind::OrderDelivered, false),
             (MessageKind::ReturnReceived, false),
+            (MessageKind::WebhookDisabled, false),
         ]
     );
     assert_eq!(views[1].template.subject, "Shipped!");
@@ -301,4 +302,68 @@ async fn a_good_template_is_saved_and_reset_brings_back_the_default() {
         reset.template,
         Template::default_for(MessageKind::OrderDelivered)
     );
+}
+
+#[tokio::test]
+async fn a_disabled_webhook_tells_the_account_owner_not_a_customer() {
+    let mut n = MockNotifier::new();
+    let seen = sent_to(&mut n, || Ok(()));
+    let mut r = MockRecipients::new();
+    r.expect_of_order().never();
+    r.expect_account_owner().times(1).returning(|_| {
+        Ok(Some(Recipient {
+            name: "Acme Socks".into(),
+            email: Some("owner@acme.example".into()),
+        }))
+    });
+    let svc = service(no_overrides(), r, n);
+    let tenant = TenantId::new();
+    let event = envelope_for(
+        tenant,
+        "webhook.disabled",
+        json!({"subscription_id": Uuid::now_v7(), "url": "https://hooks.acme.example/tote",
+               "last_error": "HTTP 503", "action": "fix the endpoint"}),
+    );
+
+    let outcome = svc.notify_for_event(&event).await.unwrap();
+    assert_eq!(outcome, Outcome::Recorded(DeliveryStatus::Sent));
+    assert_eq!(
+        svc.notify_for_event(&event).await.unwrap(),
+        Outcome::AlreadyDone
+    );
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].to, "owner@acme.example");
+    assert_eq!(seen[0].kind, MessageKind::WebhookDisabled);
+    assert_eq!(
+        seen[0].subject,
+        "Tote turned off your webhook endpoint https://hooks.acme.example/tote"
+    );
+    assert!(
+        seen[0].body.contains("Hello Acme Socks"),
+        "{}",
+        seen[0].body
+    );
+    assert!(seen[0].body.contains("HTTP 503"), "{}", seen[0].body);
+    let log = svc
+        .log(tenant, None, PageRequest::new(None, None))
+        .await
+        .unwrap();
+    assert_eq!(log.items[0].order_id, None);
+}
+
+#[tokio::test]
+async fn a_disabled_webhook_event_without_its_url_is_malformed() {
+    let mut r = MockRecipients::new();
+    r.expect_account_owner().never();
+    let svc = service(MockTemplateStore::new(), r, MockNotifier::new());
+    let event = envelope_for(
+        TenantId::new(),
+        "webhook.disabled",
+        json!({"last_error": "x"}),
+    );
+    assert!(matches!(
+        svc.notify_for_event(&event).await,
+        Err(NotificationError::Malformed(_))
+    ));
 }

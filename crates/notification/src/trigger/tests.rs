@@ -17,7 +17,7 @@ fn an_order_created_event_asks_for_a_confirmation_with_the_order_summary() {
         .unwrap()
         .unwrap();
     assert_eq!(t.kind, MessageKind::OrderConfirmed);
-    assert_eq!(t.order_id, id);
+    assert_eq!(t.order_id, Some(id));
     assert_eq!(t.variables["order_ref"], "#1001");
     assert_eq!(t.variables["total"], "25.98 GBP");
     assert_eq!(
@@ -65,7 +65,7 @@ fn delivered_and_return_received_events_map_to_their_kinds() {
     .unwrap()
     .unwrap();
     assert_eq!(r.kind, MessageKind::ReturnReceived);
-    assert_eq!(r.order_id, id);
+    assert_eq!(r.order_id, Some(id));
     assert_eq!(r.variables["rma_number"], "RMA-7");
     // No external id on the event: the order id stands in.
     assert_eq!(r.variables["order_ref"], id.to_string());
