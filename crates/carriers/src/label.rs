@@ -86,7 +86,7 @@ const MIN_MODULE_PT: f32 = 0.5;
 /// All-digit data of even length uses code set C (two digits a symbol), anything else set B.
 pub fn code128_modules(data: &str) -> Result<Vec<u8>, LabelError> {
     let digits = data.bytes().all(|b| b.is_ascii_digit());
-    let prefixed = if digits && !data.is_empty() && data.len() % 2 == 0 {
+    let prefixed = if digits && !data.is_empty() && data.len().is_multiple_of(2) {
         format!("\u{0106}{data}")
     } else {
         format!("\u{0181}{data}")
