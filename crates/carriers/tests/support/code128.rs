@@ -63,7 +63,7 @@ fn symbol(widths: &[u32]) -> Result<u32, String> {
 
 /// Decodes element widths into the encoded text, checking start, checksum and stop.
 pub fn decode(widths: &[u32]) -> Result<String, String> {
-    if widths.len() < 6 * 3 + 7 || (widths.len() - 7) % 6 != 0 {
+    if widths.len() < 6 * 3 + 7 || !(widths.len() - 7).is_multiple_of(6) {
         return Err(format!(
             "{} elements is not a whole Code 128 symbol",
             widths.len()
