@@ -9,11 +9,13 @@
 //! Holds no business rule: which rate to buy, when to void and what a tracking status means for
 //! an order are decided by the `warehouse` domain and the app.
 
-// mod easypost;
+mod easypost;
 pub mod label;
 pub mod money;
 
 #[cfg(feature = "fake")]
 pub mod fake;
 
-// pub use easypost::{EasyPost, EasyPostConfig};
+pub use easypost::{
+    EasyPost, EasyPostConfig, g_to_tenth_ounces, mm_to_tenth_inches, shipment_body, tracking_status,
+};
