@@ -298,6 +298,56 @@ pub fn pick_rate(rates: &[Rate], level: ServiceLevel) -> Option<&Rate> {
         })
 }
 
+/// What rate shopping across several carriers found.
+#[derive(Debug)]
+pub struct Shopped {
+    /// The index (in the slice given) of the carrier to buy from, and its rate.
+    pub chosen: Option<(usize, Rate)>,
+    /// Carriers that could not quote, by name; shopping went on without them.
+    pub failures: Vec<(String, CarrierError)>,
+    /// Rates dropped because they were not in the request's currency.
+    pub other_currency: usize,
+}
+
+/// Asks every carrier for rates and picks with [`pick_rate`]. A carrier that fails is skipped
+/// and reported in [`Shopped::failures`], so one carrier being down never blocks shipping;
+/// rates in another currency than the request's are not compared and are dropped.
+pub async fn shop_rates(
+    carriers: &[&dyn ShippingCarrier],
+    req: &RateRequest,
+    level: ServiceLevel,
+) -> Shopped {
+    let mut offers: Vec<(usize, Rate)> = Vec::new();
+    let mut failures = Vec::new();
+    let mut other_currency = 0;
+    for (index, carrier) in carriers.iter().enumerate() {
+        match carrier.rates(req).await {
+            Ok(rates) => {
+                for rate in rates {
+                    if rate.price.currency == req.currency {
+                        offers.push((index, rate));
+                    } else {
+                        other_currency += 1;
+                    }
+                }
+            }
+            Err(e) => failures.push((carrier.name().to_owned(), e)),
+        }
+    }
+    let rates: Vec<Rate> = offers.iter().map(|(_, r)| r.clone()).collect();
+    let chosen = pick_rate(&rates, level).and_then(|best| {
+        offers
+            .iter()
+            .find(|(_, r)| r == best)
+            .map(|(i, r)| (*i, r.clone()))
+    });
+    Shopped {
+        chosen,
+        failures,
+        other_currency,
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Table rates
 
@@ -1054,5 +1104,41 @@ mod tests {
         });
         let err = mock.rates(&request("1")).await.unwrap_err();
         assert!(err.is_retryable());
+    }
+
+    #[tokio::test]
+    async fn shopping_skips_a_failing_carrier_and_foreign_currencies() {
+        let table = TableRateCarrier::new(table(), Arc::new(FixedClock::at(Utc::now()))).unwrap();
+        let mut down = MockShippingCarrier::new();
+        down.expect_name().return_const("Down".to_owned());
+        down.expect_rates().returning(|_| {
+            Err(CarrierError::Unavailable {
+                message: "down".into(),
+            })
+        });
+        let mut cheap = MockShippingCarrier::new();
+        cheap.expect_name().return_const("Cheap".to_owned());
+        cheap.expect_rates().returning(|_| {
+            Ok(vec![
+                Rate {
+                    carrier: "Cheap".into(),
+                    service: "eco".into(),
+                    price: Money::new(1, Currency::parse("EUR").unwrap()),
+                    transit_days: Some(1),
+                    rate_id: "eur".into(),
+                },
+                rate("Cheap", 550, Some(1)),
+            ])
+        });
+        let req = request("10012");
+        let shopped = shop_rates(&[&down, &table, &cheap], &req, ServiceLevel::Overnight).await;
+        let (index, chosen) = shopped.chosen.unwrap();
+        assert_eq!((index, chosen.rate_id.as_str()), (2, "Cheap-550"));
+        assert_eq!(shopped.failures.len(), 1);
+        assert_eq!(shopped.failures[0].0, "Down");
+        assert_eq!(shopped.other_currency, 1);
+
+        let shopped = shop_rates(&[&down, &table], &req, ServiceLevel::Overnight).await;
+        assert_eq!(shopped.chosen.unwrap().1.price, usd(600));
     }
 }

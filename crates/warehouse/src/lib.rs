@@ -9,8 +9,9 @@ mod task;
 
 pub use carrier::{
     CarrierError, CustomsLine, LabelDocument, LabelFormat, LabelPurchase, Parcel, Rate,
-    RateRequest, RateTable, ServiceBands, ServiceLevel, ShipFrom, ShipTo, ShippingCarrier,
+    RateRequest, RateTable, ServiceBands, ServiceLevel, ShipFrom, ShipTo, ShippingCarrier, Shopped,
     TableRateCarrier, TrackingEvent, TrackingRef, TrackingStatus, WeightBand, Zone,
-    is_table_rate_tracking_number, pick_rate, table_rate_tracking_number, table_services,
+    is_table_rate_tracking_number, pick_rate, shop_rates, table_rate_tracking_number,
+    table_services,
 };
 pub use task::{TaskError, TaskKind, TaskRepository, TaskStatus, WarehouseTask};
