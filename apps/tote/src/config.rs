@@ -70,10 +70,21 @@ pub struct Settings {
     pub mail_from: String,
     /// `TOTE_MAIL_DIR`: where the file notifier writes messages when `TOTE_SMTP_URL` is unset.
     pub mail_dir: std::path::PathBuf,
+    /// `TOTE_EASYPOST_API_KEY`: buy labels through EasyPost (rate-shopped against the tenant's
+    /// own rate table). Unset: only the tenant's rate table ships.
+    pub easypost_api_key: Option<Secret>,
+    /// `TOTE_EASYPOST_URL`: the EasyPost API (default `https://api.easypost.com`).
+    pub easypost_url: String,
+    /// `TOTE_PUBLIC_URL`: where customers reach this API, for tracking links
+    /// (default `http://localhost:8080`).
+    pub public_url: String,
+    /// `TOTE_QUOTES_PER_MINUTE`: public shipping quotes per IP per minute (default 20).
+    pub quotes_per_minute: u32,
 }
 
 pub const DEFAULT_MAIL_FROM: &str = "Tote <noreply@localhost>";
 pub const DEFAULT_MAIL_DIR: &str = "data/mail";
+pub const DEFAULT_EASYPOST_URL: &str = "https://api.easypost.com";
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tote.db?mode=rwc";
 
@@ -194,6 +205,22 @@ impl Settings {
                 .filter(|v| !v.trim().is_empty())
                 .unwrap_or_else(|| DEFAULT_MAIL_DIR.to_owned())
                 .into(),
+            easypost_api_key: lookup("TOTE_EASYPOST_API_KEY")
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| Secret::new(v.trim())),
+            easypost_url: lookup("TOTE_EASYPOST_URL")
+                .map(|v| v.trim().trim_end_matches('/').to_owned())
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| DEFAULT_EASYPOST_URL.to_owned()),
+            public_url: lookup("TOTE_PUBLIC_URL")
+                .map(|v| v.trim().trim_end_matches('/').to_owned())
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| "http://localhost:8080".to_owned()),
+            quotes_per_minute: parse(
+                "TOTE_QUOTES_PER_MINUTE",
+                lookup("TOTE_QUOTES_PER_MINUTE"),
+                20,
+            )?,
         })
     }
 

@@ -20,6 +20,7 @@ pub mod quota;
 pub mod relay;
 pub mod request_id;
 pub mod routes;
+pub mod shipping;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

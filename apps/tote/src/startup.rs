@@ -47,6 +47,8 @@ pub enum StartupError {
     },
     #[error("TOTE_JWT_KEYS: {0}")]
     JwtKeys(String),
+    #[error("shipping (TOTE_EASYPOST_API_KEY, TOTE_EASYPOST_URL): {0}")]
+    Shipping(warehouse::CarrierError),
     #[error("customer notifications: {0}")]
     Mail(#[from] notify::MailConfigError),
     #[error("cannot set up metrics: {0}")]
@@ -143,9 +145,19 @@ impl Application {
             }
         };
         let (audit, audit_writer) = AuditSink::spawn(store.clone());
+        let shipping = crate::shipping::Shipping::new(store.clone(), &settings)
+            .map_err(StartupError::Shipping)?;
         let server = serve(
             listener,
-            AppState::new(store.clone(), &settings, metrics, keys, audit, notifier),
+            AppState::new(
+                store.clone(),
+                &settings,
+                metrics,
+                keys,
+                audit,
+                notifier,
+                shipping,
+            ),
             settings.max_body_bytes,
         )
         .map_err(|source| StartupError::Bind {

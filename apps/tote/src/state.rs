@@ -44,6 +44,7 @@ pub struct AppState {
     pub limits: Limits,
     pub audit: AuditSink,
     pub request_timeout: Duration,
+    pub shipping: crate::shipping::Shipping,
 }
 
 /// Rate limits and plan caches (in-process, per API pod).
@@ -51,6 +52,8 @@ pub struct Limits {
     pub login_per_ip: RateLimiter,
     pub login_per_account: RateLimiter,
     pub per_tenant: RateLimiter,
+    /// Public shipping quotes, per IP.
+    pub quotes_per_ip: RateLimiter,
     pub plans: PlanCache,
 }
 
@@ -62,6 +65,7 @@ impl AppState {
         keys: KeySet,
         audit: AuditSink,
         notifier: Arc<dyn Notifier>,
+        shipping: crate::shipping::Shipping,
     ) -> Self {
         let s = store.clone();
         let minute = Duration::from_secs(60);
@@ -87,10 +91,12 @@ impl AppState {
                 login_per_ip: RateLimiter::new(settings.login_attempts_per_minute, minute),
                 login_per_account: RateLimiter::new(settings.login_attempts_per_minute, minute),
                 per_tenant: RateLimiter::new(settings.tenant_rate_per_minute, minute),
+                quotes_per_ip: RateLimiter::new(settings.quotes_per_minute, minute),
                 plans: PlanCache::default(),
             },
             audit,
             request_timeout: Duration::from_secs(settings.request_timeout_secs.max(1)),
+            shipping,
             store,
         }
     }

@@ -12,6 +12,7 @@ mod events;
 mod identity;
 mod inventory;
 mod inventory_tx;
+mod labels;
 mod notifications;
 mod order_queries;
 mod orders;

@@ -5,6 +5,7 @@
 //! Must never depend on an I/O crate, nor on another context's crate.
 
 mod carrier;
+pub mod labels;
 mod task;
 
 pub use carrier::{
