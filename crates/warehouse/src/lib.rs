@@ -1,9 +1,22 @@
 //! The warehouse floor: work that staff do with a handheld scanner.
 //!
-//! Owns the [`WarehouseTask`] aggregate (pick, pack, put-away, count, QC) with its status rules,
-//! and the [`TaskRepository`] port. Pick lists, packing, labels and receiving build on it.
-//! Must never depend on an I/O crate, nor on another context's crate.
+//! Owns bin locations with their walk order ([`BinCode`], [`Bin`]), the [`WarehouseTask`]
+//! aggregate (pick, pack, put-away, count, QC) and staff queues, pick lists (single-order and
+//! batch/wave, scan-to-confirm, short picks), packing (box choice, scan verification, weight),
+//! receiving against inbound shipments (ASN) with discrepancies and put-away suggestions, cycle
+//! counts with variances and accuracy, and QC checklists with quarantine; plus the ports the
+//! SQL adapter implements and the floor use cases built on them.
+//! Must never depend on an I/O crate, nor on another context's crate (only `kernel`).
 
+mod location;
+mod pick_plan;
+mod picking;
 mod task;
 
+pub use location::{Bin, BinCode, BinCodeError, sort_by_walk};
+pub use pick_plan::{BinStock, PickableOrder, plan_batch, plan_single};
+pub use picking::{
+    Allocation, AppliedScan, PickError, PickEvent, PickLine, PickList, PickStatus, Scan,
+    ScanOutcome, Shortage, Unallocated,
+};
 pub use task::{TaskError, TaskKind, TaskRepository, TaskStatus, WarehouseTask};
