@@ -9,14 +9,20 @@
 //! Must never depend on an I/O crate, nor on another context's crate (only `kernel`).
 
 mod location;
+mod packing;
 mod pick_plan;
 mod picking;
 mod task;
+mod wave;
 
 pub use location::{Bin, BinCode, BinCodeError, sort_by_walk};
+pub use packing::{
+    BoxType, ItemDims, PackError, PackItem, PackProgress, PackSession, PackStatus, choose_box,
+};
 pub use pick_plan::{BinStock, PickableOrder, plan_batch, plan_single};
 pub use picking::{
     Allocation, AppliedScan, PickError, PickEvent, PickLine, PickList, PickStatus, Scan,
     ScanOutcome, Shortage, Unallocated,
 };
 pub use task::{TaskError, TaskKind, TaskRepository, TaskStatus, WarehouseTask};
+pub use wave::{Wave, group_waves, group_waves_in};
