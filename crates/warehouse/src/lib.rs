@@ -8,13 +8,16 @@
 //! SQL adapter implements and the floor use cases built on them.
 //! Must never depend on an I/O crate, nor on another context's crate (only `kernel`).
 
+mod counting;
 mod location;
 mod packing;
 mod pick_plan;
 mod picking;
+mod receiving;
 mod task;
 mod wave;
 
+pub use counting::{Accuracy, CountError, CountStatus, CycleCount, Variance, accuracy};
 pub use location::{Bin, BinCode, BinCodeError, sort_by_walk};
 pub use packing::{
     BoxType, ItemDims, PackError, PackItem, PackProgress, PackSession, PackStatus, choose_box,
@@ -23,6 +26,10 @@ pub use pick_plan::{BinStock, PickableOrder, plan_batch, plan_single};
 pub use picking::{
     Allocation, AppliedScan, PickError, PickEvent, PickLine, PickList, PickStatus, Scan,
     ScanOutcome, Shortage, Unallocated,
+};
+pub use receiving::{
+    Discrepancy, InboundClosed, InboundLine, InboundShipment, InboundStatus, PutAway, ReceiveError,
+    ReceiveProgress,
 };
 pub use task::{TaskError, TaskKind, TaskRepository, TaskStatus, WarehouseTask};
 pub use wave::{Wave, group_waves, group_waves_in};
