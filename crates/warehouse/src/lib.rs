@@ -13,6 +13,7 @@ mod location;
 mod packing;
 mod pick_plan;
 mod picking;
+mod qc;
 mod receiving;
 mod task;
 mod wave;
@@ -27,9 +28,10 @@ pub use picking::{
     Allocation, AppliedScan, PickError, PickEvent, PickLine, PickList, PickStatus, Scan,
     ScanOutcome, Shortage, Unallocated,
 };
+pub use qc::{QcChecklist, QcError, QcOutcome, QcResult, QcStage, Quarantine, QuarantineStatus};
 pub use receiving::{
     Discrepancy, InboundClosed, InboundLine, InboundShipment, InboundStatus, PutAway, ReceiveError,
     ReceiveProgress,
 };
-pub use task::{TaskError, TaskKind, TaskRepository, TaskStatus, WarehouseTask};
+pub use task::{TaskError, TaskKind, TaskRepository, TaskStatus, WarehouseTask, claim_next};
 pub use wave::{Wave, group_waves, group_waves_in};
