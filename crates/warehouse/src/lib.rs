@@ -13,8 +13,10 @@ mod location;
 mod packing;
 mod pick_plan;
 mod picking;
+mod ports;
 mod qc;
 mod receiving;
+mod service;
 mod task;
 mod wave;
 
@@ -28,10 +30,12 @@ pub use picking::{
     Allocation, AppliedScan, PickError, PickEvent, PickLine, PickList, PickStatus, Scan,
     ScanOutcome, Shortage, Unallocated,
 };
+pub use ports::{BinStockReader, FloorTransaction, FloorUnitOfWork};
 pub use qc::{QcChecklist, QcError, QcOutcome, QcResult, QcStage, Quarantine, QuarantineStatus};
 pub use receiving::{
     Discrepancy, InboundClosed, InboundLine, InboundShipment, InboundStatus, PutAway, ReceiveError,
     ReceiveProgress,
 };
+pub use service::{FloorError, PickingService};
 pub use task::{TaskError, TaskKind, TaskRepository, TaskStatus, WarehouseTask, claim_next};
 pub use wave::{Wave, group_waves, group_waves_in};
