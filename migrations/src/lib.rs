@@ -17,6 +17,7 @@ mod m20261123_000008_notifications;
 mod m20261123_000009_returns;
 mod m20261123_000010_event_traceparent;
 mod m20261201_000012_shipping_labels;
+mod m20261201_000013_floor_locations;
 
 pub use m20261123_000006_row_level_security::apply_policies;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000009_returns::Migration),
             Box::new(m20261123_000010_event_traceparent::Migration),
             Box::new(m20261201_000012_shipping_labels::Migration),
+            Box::new(m20261201_000013_floor_locations::Migration),
         ]
     }
 }

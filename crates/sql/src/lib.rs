@@ -9,6 +9,7 @@
 mod audit;
 pub mod entities;
 mod events;
+pub mod floor_entities;
 mod identity;
 mod inventory;
 mod inventory_tx;
