@@ -88,6 +88,8 @@ pub struct Reply {
     pub status: StatusCode,
     pub headers: reqwest::header::HeaderMap,
     pub body: Value,
+    /// The raw body (PDF labels, ZPL).
+    pub bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -105,6 +107,7 @@ impl Reply {
             status,
             headers,
             body,
+            bytes: bytes.to_vec(),
         }
     }
 

@@ -12,6 +12,7 @@ mod limits;
 mod notifications;
 mod orders;
 mod returns;
+mod shipping;
 mod tenancy;
 mod walkthrough;
 mod webhooks;

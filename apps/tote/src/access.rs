@@ -131,6 +131,17 @@ pub const RULES: &[Rule] = &[
     rule("POST",   "/api/v1/returns/{id}/receive",             tenant(FLOOR, write(Area::Orders))),
     rule("POST",   "/api/v1/returns/{id}/inspect",             tenant(FLOOR, write(Area::Orders))),
     rule("POST",   "/api/v1/returns/{id}/refund",              tenant(MANAGERS, write(Area::Orders))),
+    // shipping: the floor buys and prints labels; the public quote and tracking page need no key
+    rule("POST",   "/api/v1/orders/{id}/labels",               tenant(FLOOR, write(Area::Orders))),
+    rule("GET",    "/api/v1/shipments/{id}/label",             tenant(FLOOR, read(Area::Orders))),
+    rule("GET",    "/api/v1/shipments/{id}/commercial-invoice", tenant(FLOOR, read(Area::Orders))),
+    rule("GET",    "/api/v1/shipments/{id}/tracking",          tenant(EVERYONE, read(Area::Orders))),
+    rule("POST",   "/api/v1/shipments/{id}/tracking",          tenant(MANAGERS, write(Area::Orders))),
+    rule("POST",   "/api/v1/shipments/{id}/tracking/refresh",  tenant(FLOOR, write(Area::Orders))),
+    rule("GET",    "/api/v1/shipping/rate-table",              tenant(MANAGERS, read(Area::Orders))),
+    rule("PUT",    "/api/v1/shipping/rate-table",              tenant(ADMINS, write(Area::Orders))),
+    rule("POST",   "/api/v1/shipping/quote",                   Access::Public),
+    rule("GET",    "/track/{public_id}",                       Access::Public),
     rule("GET",    "/api/v1/allocation-rules",                 tenant(MANAGERS, read(Area::Orders))),
     rule("PUT",    "/api/v1/allocation-rules",                 tenant(ADMINS, write(Area::Orders))),
     // events and webhooks

@@ -434,6 +434,61 @@ impl From<OrderError> for ApiError {
     }
 }
 
+impl From<crate::shipping::ShippingError> for ApiError {
+    fn from(e: crate::shipping::ShippingError) -> Self {
+        use crate::shipping::ShippingError as S;
+        use warehouse::CarrierError as C;
+        let detail = e.to_string();
+        match e {
+            S::Order(e) => e.into(),
+            S::Inventory(e) => e.into(),
+            S::Invalid(v) => Self::validation(v),
+            S::NoRate { level, failures } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "no-rate",
+                "No carrier can take this parcel at that service level",
+                format!("{detail}; try another service_level, or add a band to your rate table"),
+            )
+            .with("service_level", json!(level.as_str()))
+            .with(
+                "carrier_errors",
+                json!(
+                    failures
+                        .iter()
+                        .map(|(c, e)| json!({"carrier": c, "error": e.to_string()}))
+                        .collect::<Vec<_>>()
+                ),
+            ),
+            S::Carrier(C::Rejected { message }) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "carrier-rejected",
+                "The carrier refused the shipment",
+                message,
+            ),
+            S::Carrier(C::NotFound { message }) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "carrier-not-found",
+                "The carrier does not know this shipment",
+                message,
+            ),
+            S::Carrier(e) => Self::new(
+                StatusCode::BAD_GATEWAY,
+                "carrier-unavailable",
+                "The carrier could not be reached or refused our credentials",
+                format!("{e}; nothing was shipped — try again shortly"),
+            ),
+            S::NoLabel(_) => Self::not_found(detail),
+            S::Label(message) => Self::new(
+                StatusCode::CONFLICT,
+                "carrier-not-configured",
+                "The carrier of this label is not configured",
+                message,
+            ),
+            S::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<IdentityError> for ApiError {
     fn from(e: IdentityError) -> Self {
         let detail = e.to_string();

@@ -236,6 +236,29 @@ impl Shipping {
             .ok_or(ShippingError::NoLabel(shipment))
     }
 
+    pub async fn events(
+        &self,
+        ctx: &RequestContext,
+        shipment: ShipmentId,
+    ) -> Result<Vec<TrackingEvent>, ShippingError> {
+        Ok(self.store.tracking_events(ctx.tenant_id, shipment).await?)
+    }
+
+    /// The public page's view: the label and its events, found by the public id alone.
+    pub async fn public_tracking(
+        &self,
+        public_id: &str,
+    ) -> Result<Option<(ShipmentLabel, Vec<TrackingEvent>)>, ShippingError> {
+        let Some(label) = self.store.label_by_public_id(public_id).await? else {
+            return Ok(None);
+        };
+        let events = self
+            .store
+            .tracking_events(label.tenant_id, label.shipment_id)
+            .await?;
+        Ok(Some((label, events)))
+    }
+
     /// Applies tracking events (pushed by the seller's courier or polled from the carrier):
     /// new ones are stored, the parcel's status follows the latest, and when every labelled
     /// parcel of a shipped order is delivered the order becomes `delivered`.
