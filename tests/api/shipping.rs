@@ -23,7 +23,94 @@ on_both_databases!(
     a_label_from_the_aggregator_ships_the_order_and_tracking_delivers_it,
     the_rate_table_prices_labels_and_answers_the_public_quote,
     bad_shipping_requests_are_refused_and_change_nothing,
+    parcels_bought_through_the_aggregator_are_tracked_by_polling,
+    an_international_parcel_gets_customs_lines_and_a_commercial_invoice,
 );
+
+async fn parcels_bought_through_the_aggregator_are_tracked_by_polling(backend: Backend) {
+    let fake = FakeEasyPost::start().await;
+    let app = spawn_app_with(
+        backend,
+        &[
+            ("TOTE_EASYPOST_API_KEY", fake.api_key()),
+            ("TOTE_EASYPOST_URL", fake.base_url()),
+            ("TOTE_TRACKING_POLL_SECS", "1"),
+        ],
+    )
+    .await;
+    let seller = app.signup("Polled Co").await;
+    let order_id = packed_us_order(&app, &seller, 1).await;
+    let mut body = label_body(1);
+    body["ship_from"] = json!({ "name": "Tote", "line1": "100 Dock St", "city": "Newark",
+                                "region": "NJ", "postal_code": "07105", "country": "US" });
+    let bought = send(
+        &app,
+        &seller,
+        Method::POST,
+        &format!("/api/v1/orders/{order_id}/labels"),
+        Some(body),
+    )
+    .await;
+    assert_eq!(bought.status, StatusCode::CREATED, "{}", bought.body);
+    let tracking = bought.body["label"]["tracking_number"].as_str().unwrap();
+    assert!(fake.advance(tracking, "delivered"));
+    // Nobody asks: the poll notices and the order follows.
+    let order = eventually(&app, &seller, &order_id, |o| o["status"] == "delivered").await;
+    assert_eq!(order["status"], "delivered", "{order}");
+}
+
+async fn an_international_parcel_gets_customs_lines_and_a_commercial_invoice(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let seller = app.signup("Export Co").await;
+    let mut table = rate_table();
+    table["zones"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({ "name": "us", "countries": ["US"], "postcode_prefixes": [] }));
+    table["bands"].as_array_mut().unwrap().push(
+        json!({ "zone": "us", "service": "standard", "transit_days": 5,
+        "bands": [ { "up_to_g": 5000, "price": { "amount_minor": 2500, "currency": "GBP" } } ] }),
+    );
+    let put = send(
+        &app,
+        &seller,
+        Method::PUT,
+        "/api/v1/shipping/rate-table",
+        Some(table),
+    )
+    .await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.body);
+    let mut order = order_body(&[("MUG", 2)]);
+    order["ship_to"] = json!({ "name": "Grace Hopper", "line1": "1 Broadway", "city": "New York",
+                              "postal_code": "10004", "country": "US" });
+    let order_id = packed_order_with(&app, &seller, order).await;
+    let bought = send(
+        &app,
+        &seller,
+        Method::POST,
+        &format!("/api/v1/orders/{order_id}/labels"),
+        Some(label_body(2)),
+    )
+    .await;
+    assert_eq!(bought.status, StatusCode::CREATED, "{}", bought.body);
+    let invoice_path = bought.body["label"]["commercial_invoice"]
+        .as_str()
+        .expect("an invoice for GB to US");
+    let invoice = app
+        .raw(
+            reqwest::Client::new()
+                .get(app.url(invoice_path))
+                .bearer_auth(&seller.api_key),
+        )
+        .await;
+    assert_eq!(invoice.status, StatusCode::OK);
+    let text = pdf::read(&invoice.bytes).all_text();
+    assert!(text.contains("691200"), "the HS code is declared: {text}");
+    assert!(
+        text.contains("39.98"),
+        "2 x 19.99 is the declared value: {text}"
+    );
+}
 
 async fn send(
     app: &TestApp,

@@ -78,6 +78,9 @@ pub struct Settings {
     /// `TOTE_PUBLIC_URL`: where customers reach this API, for tracking links
     /// (default `http://localhost:8080`).
     pub public_url: String,
+    /// `TOTE_TRACKING_POLL_SECS`: how often parcels bought through EasyPost are tracked
+    /// (default 900).
+    pub tracking_poll_secs: u64,
     /// `TOTE_QUOTES_PER_MINUTE`: public shipping quotes per IP per minute (default 20).
     pub quotes_per_minute: u32,
 }
@@ -216,6 +219,11 @@ impl Settings {
                 .map(|v| v.trim().trim_end_matches('/').to_owned())
                 .filter(|v| !v.is_empty())
                 .unwrap_or_else(|| "http://localhost:8080".to_owned()),
+            tracking_poll_secs: parse(
+                "TOTE_TRACKING_POLL_SECS",
+                lookup("TOTE_TRACKING_POLL_SECS"),
+                900,
+            )?,
             quotes_per_minute: parse(
                 "TOTE_QUOTES_PER_MINUTE",
                 lookup("TOTE_QUOTES_PER_MINUTE"),

@@ -108,6 +108,11 @@ impl Shipping {
         })
     }
 
+    /// Whether any carrier here can be polled for tracking (the table-rate one is pushed to).
+    pub fn can_poll(&self) -> bool {
+        self.easypost.is_some()
+    }
+
     pub fn tracking_url(&self, public_id: &str) -> String {
         format!("{}/track/{public_id}", self.public_url)
     }
@@ -533,4 +538,27 @@ async fn parcel_weight(
     }
     errors.into_result()?;
     Ok(total)
+}
+
+/// Polls the carriers for parcels on their way, every `poll`, when a pollable carrier is set up.
+pub fn spawn_tracking_poll(
+    store: SqlStore,
+    settings: &Settings,
+    poll: std::time::Duration,
+) -> Result<Option<tokio::task::JoinHandle<()>>, CarrierError> {
+    let shipping = Shipping::new(store.clone(), settings)?;
+    if !shipping.can_poll() {
+        return Ok(None);
+    }
+    let orders: Orders = order::service::OrderService::new(store.clone(), store, SystemClock);
+    Ok(Some(tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(poll).await;
+            match shipping.poll_in_transit(&orders, 500).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(parcels = n, "tracking polled"),
+                Err(e) => tracing::warn!(error = %e, "tracking poll failed; will retry"),
+            }
+        }
+    })))
 }

@@ -25,6 +25,7 @@ pub struct Application {
     relay: Option<JoinHandle<()>>,
     dispatcher: Option<JoinHandle<()>>,
     hold_expiry: Option<JoinHandle<()>>,
+    tracking_poll: Option<JoinHandle<()>>,
     sampler: JoinHandle<()>,
     dead_letter_sampler: Option<JoinHandle<()>>,
     audit_writer: JoinHandle<()>,
@@ -147,6 +148,16 @@ impl Application {
         let (audit, audit_writer) = AuditSink::spawn(store.clone());
         let shipping = crate::shipping::Shipping::new(store.clone(), &settings)
             .map_err(StartupError::Shipping)?;
+        // Embedded, this process tracks parcels; with RabbitMQ the worker does.
+        let tracking_poll = match settings.amqp_url {
+            Some(_) => None,
+            None => crate::shipping::spawn_tracking_poll(
+                store.clone(),
+                &settings,
+                Duration::from_secs(settings.tracking_poll_secs.max(1)),
+            )
+            .map_err(StartupError::Shipping)?,
+        };
         let server = serve(
             listener,
             AppState::new(
@@ -180,6 +191,7 @@ impl Application {
             relay,
             dispatcher,
             hold_expiry,
+            tracking_poll,
             sampler,
             dead_letter_sampler,
             audit_writer,
@@ -198,6 +210,9 @@ impl Application {
         }
         if let Some(expiry) = self.hold_expiry {
             expiry.abort();
+        }
+        if let Some(poll) = self.tracking_poll {
+            poll.abort();
         }
         if let Some(dispatcher) = self.dispatcher {
             dispatcher.abort();

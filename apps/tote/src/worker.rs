@@ -75,6 +75,15 @@ pub async fn run(settings: Settings) -> Result<(), StartupError> {
         store.clone(),
         Duration::from_secs(5),
     ));
+    if let Some(poll) = crate::shipping::spawn_tracking_poll(
+        store.clone(),
+        &settings,
+        Duration::from_secs(settings.tracking_poll_secs.max(1)),
+    )
+    .map_err(StartupError::Shipping)?
+    {
+        tasks.push(poll);
+    }
     tracing::info!(
         "Tote worker running (database: {}); Ctrl-C to stop",
         settings.database_label()
