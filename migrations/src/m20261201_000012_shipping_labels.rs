@@ -52,23 +52,6 @@ enum TrackingEvents {
     Location,
 }
 
-#[derive(DeriveIden, Clone, Copy)]
-enum Tenants {
-    Table,
-    Id,
-}
-
-fn to_tenants(
-    table: impl IntoIden + Clone + 'static,
-    col: impl IntoIden,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, col)
-        .to(Tenants::Table, Tenants::Id)
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
@@ -78,7 +61,10 @@ impl MigrationTrait for Migration {
                 .col(uuid(RateTables::TenantId).primary_key())
                 .col(json_binary(RateTables::Body))
                 .col(timestamp_with_time_zone(RateTables::UpdatedAt))
-                .foreign_key(&mut to_tenants(RateTables::Table, RateTables::TenantId))
+                .foreign_key(&mut crate::common::cascade_to_tenant(
+                    RateTables::Table,
+                    RateTables::TenantId,
+                ))
                 .to_owned(),
         )
         .await?;
@@ -105,7 +91,7 @@ impl MigrationTrait for Migration {
                 .col(string(ShipmentLabels::Status))
                 .col(timestamp_with_time_zone_null(ShipmentLabels::DeliveredAt))
                 .col(timestamp_with_time_zone(ShipmentLabels::CreatedAt))
-                .foreign_key(&mut to_tenants(
+                .foreign_key(&mut crate::common::cascade_to_tenant(
                     ShipmentLabels::Table,
                     ShipmentLabels::TenantId,
                 ))
@@ -149,7 +135,7 @@ impl MigrationTrait for Migration {
                 .col(string(TrackingEvents::Status))
                 .col(text(TrackingEvents::Message))
                 .col(string_null(TrackingEvents::Location))
-                .foreign_key(&mut to_tenants(
+                .foreign_key(&mut crate::common::cascade_to_tenant(
                     TrackingEvents::Table,
                     TrackingEvents::TenantId,
                 ))

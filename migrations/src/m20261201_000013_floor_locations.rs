@@ -62,23 +62,6 @@ enum WarehouseTasks {
     CompletedAt,
 }
 
-#[derive(DeriveIden, Clone, Copy)]
-enum Tenants {
-    Table,
-    Id,
-}
-
-fn to_tenants(
-    table: impl IntoIden + Clone + 'static,
-    col: impl IntoIden,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(table, col)
-        .to(Tenants::Table, Tenants::Id)
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
@@ -92,7 +75,10 @@ impl MigrationTrait for Migration {
                 .col(string(Bins::Zone))
                 .col(big_integer(Bins::WalkOrder))
                 .col(timestamp_with_time_zone(Bins::CreatedAt))
-                .foreign_key(&mut to_tenants(Bins::Table, Bins::TenantId))
+                .foreign_key(&mut crate::common::cascade_to_tenant(
+                    Bins::Table,
+                    Bins::TenantId,
+                ))
                 .to_owned(),
         )
         .await?;
@@ -122,7 +108,10 @@ impl MigrationTrait for Migration {
                         .col(BinStock::BinId)
                         .col(BinStock::Sku),
                 )
-                .foreign_key(&mut to_tenants(BinStock::Table, BinStock::TenantId))
+                .foreign_key(&mut crate::common::cascade_to_tenant(
+                    BinStock::Table,
+                    BinStock::TenantId,
+                ))
                 .foreign_key(
                     ForeignKey::create()
                         .from(BinStock::Table, BinStock::BinId)
@@ -154,7 +143,10 @@ impl MigrationTrait for Migration {
                 .col(string(Boxes::Currency))
                 .col(timestamp_with_time_zone(Boxes::CreatedAt))
                 .primary_key(Index::create().col(Boxes::TenantId).col(Boxes::Code))
-                .foreign_key(&mut to_tenants(Boxes::Table, Boxes::TenantId))
+                .foreign_key(&mut crate::common::cascade_to_tenant(
+                    Boxes::Table,
+                    Boxes::TenantId,
+                ))
                 .to_owned(),
         )
         .await?;
@@ -172,7 +164,7 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone(WarehouseTasks::CreatedAt))
                 .col(timestamp_with_time_zone_null(WarehouseTasks::StartedAt))
                 .col(timestamp_with_time_zone_null(WarehouseTasks::CompletedAt))
-                .foreign_key(&mut to_tenants(
+                .foreign_key(&mut crate::common::cascade_to_tenant(
                     WarehouseTasks::Table,
                     WarehouseTasks::TenantId,
                 ))

@@ -96,13 +96,7 @@ async fn an_international_parcel_gets_customs_lines_and_a_commercial_invoice(bac
     let invoice_path = bought.body["label"]["commercial_invoice"]
         .as_str()
         .expect("an invoice for GB to US");
-    let invoice = app
-        .raw(
-            reqwest::Client::new()
-                .get(app.url(invoice_path))
-                .bearer_auth(&seller.api_key),
-        )
-        .await;
+    let invoice = send(&app, &seller, Method::GET, invoice_path, None).await;
     assert_eq!(invoice.status, StatusCode::OK);
     let text = pdf::read(&invoice.bytes).all_text();
     assert!(text.contains("691200"), "the HS code is declared: {text}");
@@ -264,23 +258,25 @@ async fn a_label_from_the_aggregator_ships_the_order_and_tracking_delivers_it(ba
     assert_eq!(movements.body["items"][0]["on_hand_delta"], -2);
 
     // The PDF label parses and its barcode decodes to the tracking number; ZPL carries it too.
-    let pdf = app
-        .raw(
-            reqwest::Client::new()
-                .get(app.url(&format!("/api/v1/shipments/{shipment_id}/label?format=pdf")))
-                .bearer_auth(&seller.api_key),
-        )
-        .await;
+    let pdf = send(
+        &app,
+        &seller,
+        Method::GET,
+        &format!("/api/v1/shipments/{shipment_id}/label?format=pdf"),
+        None,
+    )
+    .await;
     assert_eq!(pdf.status, StatusCode::OK);
     assert_eq!(pdf.header("content-type"), Some("application/pdf"));
     assert_eq!(decoded_barcode(&pdf.bytes), tracking);
-    let zpl = app
-        .raw(
-            reqwest::Client::new()
-                .get(app.url(&format!("/api/v1/shipments/{shipment_id}/label?format=zpl")))
-                .bearer_auth(&seller.api_key),
-        )
-        .await;
+    let zpl = send(
+        &app,
+        &seller,
+        Method::GET,
+        &format!("/api/v1/shipments/{shipment_id}/label?format=zpl"),
+        None,
+    )
+    .await;
     let zpl = String::from_utf8(zpl.bytes.clone()).unwrap();
     assert!(
         zpl.starts_with("^XA") && zpl.contains("^BC") && zpl.contains(&tracking),
@@ -507,13 +503,14 @@ async fn the_rate_table_prices_labels_and_answers_the_public_quote(backend: Back
         .as_str()
         .unwrap()
         .to_owned();
-    let pdf = app
-        .raw(
-            reqwest::Client::new()
-                .get(app.url(&format!("/api/v1/shipments/{shipment_id}/label")))
-                .bearer_auth(&seller.api_key),
-        )
-        .await;
+    let pdf = send(
+        &app,
+        &seller,
+        Method::GET,
+        &format!("/api/v1/shipments/{shipment_id}/label"),
+        None,
+    )
+    .await;
     assert_eq!(decoded_barcode(&pdf.bytes), tracking);
     let scans = json!({ "events": [
         { "at": "2026-12-01T18:00:00Z", "status": "delivered", "message": "Left with neighbour", "location": "London" },

@@ -44,12 +44,7 @@ where
         ctx: &RequestContext,
         id: ReturnId,
     ) -> Result<ReturnAuthorization, OrderError> {
-        let now = self.clock.now();
-        let mut tx = self.uow.begin(ctx.tenant_id).await?;
-        let mut rma = tx
-            .lock_return(id)
-            .await?
-            .ok_or(OrderError::ReturnNotFound(id))?;
+        let (mut tx, mut rma, now) = self.open_return(ctx, id).await?;
         let stored = rma.version;
         rma.approve(now)?;
         if !rma.exchange.is_empty() {
@@ -112,12 +107,7 @@ where
         id: ReturnId,
         counted: Vec<(u32, i64)>,
     ) -> Result<ReturnAuthorization, OrderError> {
-        let now = self.clock.now();
-        let mut tx = self.uow.begin(ctx.tenant_id).await?;
-        let mut rma = tx
-            .lock_return(id)
-            .await?
-            .ok_or(OrderError::ReturnNotFound(id))?;
+        let (mut tx, mut rma, now) = self.open_return(ctx, id).await?;
         let stored = rma.version;
         let got = rma.receive(&counted, now)?;
         let mut order = tx
@@ -139,12 +129,7 @@ where
         decisions: Vec<(u32, i64, i64)>,
         warehouse: Option<String>,
     ) -> Result<ReturnAuthorization, OrderError> {
-        let now = self.clock.now();
-        let mut tx = self.uow.begin(ctx.tenant_id).await?;
-        let mut rma = tx
-            .lock_return(id)
-            .await?
-            .ok_or(OrderError::ReturnNotFound(id))?;
+        let (mut tx, mut rma, now) = self.open_return(ctx, id).await?;
         let stored = rma.version;
         let restock = rma.inspect(&decisions, now)?;
         if !restock.is_empty() {
@@ -196,18 +181,35 @@ where
         Ok(self.queries.returns(ctx.tenant_id, filter, page).await?)
     }
 
+    /// Begins the unit of work and locks the return in it.
+    async fn open_return(
+        &self,
+        ctx: &RequestContext,
+        id: ReturnId,
+    ) -> Result<
+        (
+            Box<dyn OrderTransaction>,
+            ReturnAuthorization,
+            DateTime<Utc>,
+        ),
+        OrderError,
+    > {
+        let now = self.clock.now();
+        let mut tx = self.uow.begin(ctx.tenant_id).await?;
+        let rma = tx
+            .lock_return(id)
+            .await?
+            .ok_or(OrderError::ReturnNotFound(id))?;
+        Ok((tx, rma, now))
+    }
+
     async fn change_return(
         &self,
         ctx: &RequestContext,
         id: ReturnId,
         step: impl FnOnce(&mut ReturnAuthorization, DateTime<Utc>) -> Result<(), OrderError>,
     ) -> Result<ReturnAuthorization, OrderError> {
-        let now = self.clock.now();
-        let mut tx = self.uow.begin(ctx.tenant_id).await?;
-        let mut rma = tx
-            .lock_return(id)
-            .await?
-            .ok_or(OrderError::ReturnNotFound(id))?;
+        let (tx, mut rma, now) = self.open_return(ctx, id).await?;
         let stored = rma.version;
         step(&mut rma, now)?;
         finish(tx, &mut rma, Some(stored), ctx, now).await?;
