@@ -51,8 +51,9 @@ impl SqlStore {
     /// Brings the schema up to date. Safe to run at every start.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         Migrator::up(&self.db, None).await.map_err(store_err)?;
-        // Idempotent: also covers tenant tables of migrations applied after the RLS one.
-        migrations::apply_policies(&self.db)
+        // Idempotent: also covers tenant tables of migrations applied after the RLS one, and
+        // forces the policies on the owner (the app) for every one of them.
+        migrations::apply_forced_policies(&self.db)
             .await
             .map_err(store_err)
     }
