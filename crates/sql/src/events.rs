@@ -259,8 +259,7 @@ impl SqlStore {
                 .order_by(Alias::new("day"), sea_orm::Order::Asc)
                 .order_by(Alias::new("channel"), sea_orm::Order::Asc)
                 .to_owned();
-            let rows = self
-                .db
+            let rows = tx
                 .query_all(tx.get_database_backend().build(&select))
                 .await
                 .map_err(store_err)?;
