@@ -10,7 +10,8 @@ use identity::{ApiKey, Plan, Role, Scope, Tenant, User};
 use kernel::{ApiKeyId, StoreError, TenantId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Statement,
 };
 use uuid::Uuid;
 
@@ -157,13 +158,38 @@ impl TenantRepository for SqlStore {
 #[async_trait]
 impl ApiKeyRepository for SqlStore {
     async fn find_active_by_hash(&self, hash: &str) -> Result<Option<ActiveKey>, StoreError> {
-        let query = api_key::Entity::find()
+        // All tenants: the key is what tells us the tenant. Every request runs this, so on
+        // PostgreSQL in one prepared statement that sets the bypass for this query only
+        // (`tote_active_api_key`, migration m20261201_000011) instead of four round trips.
+        if self.db.get_database_backend() == DatabaseBackend::Postgres {
+            let row = self
+                .db
+                .query_one(Statement::from_sql_and_values(
+                    DatabaseBackend::Postgres,
+                    "SELECT id, tenant_id, scopes FROM tote_active_api_key($1)",
+                    [hash.into()],
+                ))
+                .await
+                .map_err(store_err)?;
+            return row
+                .map(|r| {
+                    Ok(ActiveKey {
+                        id: ApiKeyId::from_uuid(r.try_get("", "id").map_err(store_err)?),
+                        tenant_id: TenantId::from_uuid(
+                            r.try_get("", "tenant_id").map_err(store_err)?,
+                        ),
+                        scopes: scopes_from(r.try_get("", "scopes").map_err(store_err)?),
+                    })
+                })
+                .transpose();
+        }
+        // SQLite: no row-level security.
+        let row = api_key::Entity::find()
             .filter(api_key::Column::Hash.eq(hash))
-            .filter(api_key::Column::RevokedAt.is_null());
-        // All tenants: the key is what tells us the tenant.
-        let row = self
-            .across_tenants(async |tx| query.one(tx).await.map_err(store_err))
-            .await?;
+            .filter(api_key::Column::RevokedAt.is_null())
+            .one(&self.db)
+            .await
+            .map_err(store_err)?;
         Ok(row.map(|k| ActiveKey {
             tenant_id: TenantId::from_uuid(k.tenant_id),
             id: ApiKeyId::from_uuid(k.id),

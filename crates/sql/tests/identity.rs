@@ -585,6 +585,31 @@ async fn forced_row_level_security_binds_the_owner_role_on_postgres() {
         .try_get::<i64>("", "n")
         .unwrap();
     assert_eq!(n, 2, "tenant A sees its own two orders only");
+    // The per-request API-key look-up sets the bypass for its own query only, then puts the
+    // setting back: the rest of the transaction is still A's alone.
+    let keys = tx
+        .query_one(Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT count(*) AS n FROM api_keys k \
+             WHERE EXISTS (SELECT 1 FROM tote_active_api_key(k.hash))",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(keys, 1, "A's key is visible, and the function finds it");
+    let after = tx
+        .query_one(Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT count(*) AS n FROM orders",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(after, 2, "the look-up's bypass did not outlive its query");
     // A copy of one of A's orders, once for A (accepted), once for B (refused).
     tx.execute_unprepared("CREATE TEMP TABLE copy ON COMMIT DROP AS SELECT * FROM orders LIMIT 1")
         .await
