@@ -54,7 +54,11 @@ partial=$final.partial
 trap 'rm -f "$partial"' EXIT
 
 log "dumping $target to $final"
-if ! pg_dump --format=custom --compress=6 --no-password --file="$partial" --dbname="$DATABASE_URL"; then
+# Row-level security is forced on the tables' owner (docs/adr/008): a plain pg_dump by the app's
+# own (non-superuser) user would stop at the first tenant table. Dump with the policies applied
+# and the deliberate all-tenants bypass set for this session, so every tenant's rows are in it.
+if ! PGOPTIONS="${PGOPTIONS:-} -c app.bypass_rls=on" pg_dump --enable-row-security \
+    --format=custom --compress=6 --no-password --file="$partial" --dbname="$DATABASE_URL"; then
   die "pg_dump of $target failed (its error is above); check that the database is reachable and the user may read every table"
 fi
 if ! pg_restore --list "$partial" >/dev/null; then

@@ -12,6 +12,10 @@
 #
 # Environment:
 #   PG_ADMIN_URL   server to create scratch databases on (default postgres://postgres@127.0.0.1:5432/postgres)
+#   PG_APP_ROLE    role that owns the scratch databases and that tote, backup.sh and restore.sh connect
+#                  as (default tote_app: NOSUPERUSER NOBYPASSRLS, created if missing, passwordless
+#                  login as with trust auth), so the forced row-level security binds them as in
+#                  production; empty = everything as the admin. Comparisons always read as the admin.
 #   TOTE_BIN       tote binary (default target/debug/tote, built with `cargo build -p tote` if missing)
 #   TAMPER=1       delete one row from the restored copy before comparing: the test must then FAIL
 #                  (proves the comparison catches a difference)
@@ -22,6 +26,14 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 SERVER_URL=${ADMIN_URL%/*}
+APP_ROLE=${PG_APP_ROLE-tote_app}
+if [[ -n $APP_ROLE ]]; then
+  [[ $APP_ROLE =~ ^[a-z_][a-z0-9_]*$ ]] || die "PG_APP_ROLE must be a plain lower-case role name"
+  host=${SERVER_URL#*://}
+  APP_SERVER_URL=${SERVER_URL%%://*}://$APP_ROLE@${host#*@}
+else
+  APP_SERVER_URL=$SERVER_URL
+fi
 TOTE_BIN=${TOTE_BIN:-target/debug/tote}
 TAMPER=${TAMPER:-0}
 
@@ -37,8 +49,11 @@ psql "$ADMIN_URL" -X -Atqc 'select 1' >/dev/null \
 suffix="$$_$(date +%s)_$RANDOM"
 SRC_DB=tote_t_br_src_$suffix
 DST_DB=tote_t_br_dst_$suffix
-SRC_URL=$SERVER_URL/$SRC_DB
-DST_URL=$SERVER_URL/$DST_DB
+SRC_URL=$APP_SERVER_URL/$SRC_DB   # what tote, backup.sh and restore.sh use
+DST_URL=$APP_SERVER_URL/$DST_DB
+SRC_ADMIN_URL=$SERVER_URL/$SRC_DB # what the comparisons read (the admin is not bound by RLS)
+DST_ADMIN_URL=$SERVER_URL/$DST_DB
+OWNER=${APP_ROLE:+ owner $APP_ROLE}
 WORK=$(mktemp -d)
 SERVER_PID=
 
@@ -63,7 +78,11 @@ if [[ ! -x $TOTE_BIN ]]; then
   TOTE_BIN=target/debug/tote
 fi
 step "creating scratch database $SRC_DB and migrating it with $TOTE_BIN migrate"
-psql "$ADMIN_URL" -X -qc "create database $SRC_DB" >/dev/null
+if [[ -n $APP_ROLE ]]; then
+  psql "$ADMIN_URL" -X -qc "do \$\$ begin create role $APP_ROLE login nosuperuser nobypassrls;
+    exception when duplicate_object or unique_violation then null; end \$\$" >/dev/null
+fi
+psql "$ADMIN_URL" -X -qc "create database $SRC_DB$OWNER" >/dev/null
 DATABASE_URL=$SRC_URL TOTE_LOG_FORMAT=json "$TOTE_BIN" migrate >"$WORK/migrate.log" 2>&1 \
   || { cat "$WORK/migrate.log" >&2; die "tote migrate failed"; }
 
@@ -132,12 +151,12 @@ DUMP=$(tail -n 1 "$WORK/backup.out")
 [[ -f $DUMP ]] || die "backup.sh did not produce a dump (last line was '$DUMP')"
 
 step "restoring into a new empty database $DST_DB with deploy/restore.sh"
-psql "$ADMIN_URL" -X -qc "create database $DST_DB" >/dev/null
+psql "$ADMIN_URL" -X -qc "create database $DST_DB$OWNER" >/dev/null
 deploy/restore.sh "$DUMP" "$DST_URL"
 
 if [[ $TAMPER == 1 ]]; then
   step "TAMPER=1: deleting one stock movement from the restored copy (the comparison must now fail)"
-  psql "$DST_URL" -X -qc "delete from stock_movements where ctid in (select ctid from stock_movements limit 1)"
+  psql "$DST_ADMIN_URL" -X -qc "delete from stock_movements where ctid in (select ctid from stock_movements limit 1)"
 fi
 
 # --- 4. compare every table --------------------------------------------------------------------------
@@ -151,16 +170,16 @@ fingerprint() { # fingerprint URL TABLE -> "rows md5"
 }
 
 step "comparing row counts and content checksums of every table"
-mapfile -t src_tables < <(tables_of "$SRC_URL")
-mapfile -t dst_tables < <(tables_of "$DST_URL")
+mapfile -t src_tables < <(tables_of "$SRC_ADMIN_URL")
+mapfile -t dst_tables < <(tables_of "$DST_ADMIN_URL")
 [[ ${#src_tables[@]} -gt 0 ]] || die "the source database has no tables"
 [[ "${src_tables[*]}" == "${dst_tables[*]}" ]] \
   || die "table lists differ: source [${src_tables[*]}], restored [${dst_tables[*]}]"
 differences=0
 total_rows=0
 for t in "${src_tables[@]}"; do
-  a=$(fingerprint "$SRC_URL" "$t")
-  b=$(fingerprint "$DST_URL" "$t")
+  a=$(fingerprint "$SRC_ADMIN_URL" "$t")
+  b=$(fingerprint "$DST_ADMIN_URL" "$t")
   if [[ $a == "$b" ]]; then
     printf '    same     %-28s %s\n' "$t" "$a"
   else
@@ -170,7 +189,7 @@ for t in "${src_tables[@]}"; do
   total_rows=$((total_rows + ${a%% *}))
 done
 [[ $differences -eq 0 ]] || die "$differences table(s) differ between the source and the restored copy"
-orders_rows=$(psql "$DST_URL" -X -Atc 'select count(*) from orders')
+orders_rows=$(psql "$DST_ADMIN_URL" -X -Atc 'select count(*) from orders')
 [[ $orders_rows -eq 4 ]] || die "the restored copy has $orders_rows orders, expected 4"
 echo "    ${#src_tables[@]} tables, $total_rows rows, identical"
 
@@ -184,7 +203,7 @@ echo "    refused: $(tail -n 1 "$WORK/refuse.log")"
 step "restore.sh --force over it, then compare again"
 deploy/restore.sh --force "$DUMP" "$DST_URL" >/dev/null
 for t in "${src_tables[@]}"; do
-  [[ $(fingerprint "$SRC_URL" "$t") == "$(fingerprint "$DST_URL" "$t")" ]] || die "$t differs after restore --force"
+  [[ $(fingerprint "$SRC_ADMIN_URL" "$t") == "$(fingerprint "$DST_ADMIN_URL" "$t")" ]] || die "$t differs after restore --force"
 done
 echo "    identical after --force"
 

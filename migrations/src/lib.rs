@@ -17,10 +17,16 @@ mod m20261123_000007_order_lifecycle;
 mod m20261123_000008_notifications;
 mod m20261123_000009_returns;
 mod m20261123_000010_event_traceparent;
+mod m20261201_000011_force_row_level_security;
 mod m20261201_000012_shipping_labels;
 mod m20261201_000013_floor_locations;
 
-pub use m20261123_000006_row_level_security::apply_policies;
+// m20261123_000007..9 call `crate::apply_policies` (the 000006 one: policies, not forced) and
+// keep doing so; `SqlStore::migrate` re-applies the forced form after every run.
+pub(crate) use m20261123_000006_row_level_security::apply_policies;
+pub use m20261201_000011_force_row_level_security::{
+    FORCE_POLICIES, apply_policies as apply_forced_policies, bypass_rls,
+};
 
 pub struct Migrator;
 
@@ -40,6 +46,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_notifications::Migration),
             Box::new(m20261123_000009_returns::Migration),
             Box::new(m20261123_000010_event_traceparent::Migration),
+            // The policies bind the tables' owner (the app) too; later migrations call
+            // `apply_forced_policies` for new tenant tables and `bypass_rls` before moving data.
+            Box::new(m20261201_000011_force_row_level_security::Migration),
             Box::new(m20261201_000012_shipping_labels::Migration),
             Box::new(m20261201_000013_floor_locations::Migration),
         ]

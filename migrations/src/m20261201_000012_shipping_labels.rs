@@ -153,7 +153,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        crate::apply_policies(m.get_connection()).await
+        crate::apply_forced_policies(m.get_connection()).await
     }
 
     async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {

@@ -192,7 +192,7 @@ impl MigrationTrait for Migration {
             }
             m.create_index(index.to_owned()).await?;
         }
-        crate::apply_policies(m.get_connection()).await
+        crate::apply_forced_policies(m.get_connection()).await
     }
 
     async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {

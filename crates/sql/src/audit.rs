@@ -42,20 +42,26 @@ impl SqlStore {
         if entries.is_empty() {
             return Ok(());
         }
-        audit_entry::Entity::insert_many(entries.iter().map(|e| audit_entry::ActiveModel {
-            id: Set(e.id),
-            tenant_id: Set(e.tenant_id.map(TenantId::into_uuid)),
-            actor: Set(e.actor.clone()),
-            action: Set(e.action.clone()),
-            target: Set(e.target.clone()),
-            request_id: Set(e.request_id.clone()),
-            outcome: Set(i32::from(e.outcome)),
-            occurred_at: Set(e.occurred_at),
-        }))
-        .exec_without_returning(&self.db)
+
+        // All tenants: the audit writer batches entries of many tenants, and platform entries
+        // (no tenant) too.
+        self.across_tenants(async |tx| {
+            audit_entry::Entity::insert_many(entries.iter().map(|e| audit_entry::ActiveModel {
+                id: Set(e.id),
+                tenant_id: Set(e.tenant_id.map(TenantId::into_uuid)),
+                actor: Set(e.actor.clone()),
+                action: Set(e.action.clone()),
+                target: Set(e.target.clone()),
+                request_id: Set(e.request_id.clone()),
+                outcome: Set(i32::from(e.outcome)),
+                occurred_at: Set(e.occurred_at),
+            }))
+            .exec_without_returning(tx)
+            .await
+            .map_err(store_err)?;
+            Ok(())
+        })
         .await
-        .map_err(store_err)?;
-        Ok(())
     }
 
     /// The tenant's audit entries, newest first, keyset-paginated by id.
@@ -89,23 +95,27 @@ impl SqlStore {
             Some(false) => q = q.filter(audit_entry::Column::Outcome.lt(400)),
             None => {}
         }
-        let rows = q.all(&self.db).await.map_err(store_err)?;
-        let items = rows
-            .into_iter()
-            .map(|r| AuditEntry {
-                id: r.id,
-                tenant_id: r.tenant_id.map(TenantId::from_uuid),
-                actor: r.actor,
-                action: r.action,
-                target: r.target,
-                request_id: r.request_id,
-                outcome: u16::try_from(r.outcome).unwrap_or(0),
-                occurred_at: r.occurred_at,
-            })
-            .collect();
-        Ok(Page::from_overfetch(items, page.limit, |e: &AuditEntry| {
-            e.id
-        }))
+
+        self.in_tenant(tenant, async |tx| {
+            let rows = q.all(tx).await.map_err(store_err)?;
+            let items = rows
+                .into_iter()
+                .map(|r| AuditEntry {
+                    id: r.id,
+                    tenant_id: r.tenant_id.map(TenantId::from_uuid),
+                    actor: r.actor,
+                    action: r.action,
+                    target: r.target,
+                    request_id: r.request_id,
+                    outcome: u16::try_from(r.outcome).unwrap_or(0),
+                    occurred_at: r.occurred_at,
+                })
+                .collect();
+            Ok(Page::from_overfetch(items, page.limit, |e: &AuditEntry| {
+                e.id
+            }))
+        })
+        .await
     }
 
     /// One page (by offset, in primary-key order) of one export section, as JSON objects.
@@ -117,81 +127,85 @@ impl SqlStore {
         offset: u64,
         limit: u64,
     ) -> Result<Vec<serde_json::Value>, StoreError> {
-        let t = tenant.into_uuid();
-        macro_rules! page {
-            ($entity:ident, $order:expr, $omit:expr) => {
-                page!($entity, $order, $order, $omit)
-            };
-            ($entity:ident, $order:expr, $then:expr, $omit:expr) => {{
-                let rows = $entity::Entity::find()
-                    .filter($entity::Column::TenantId.eq(t))
-                    .order_by_asc($order)
-                    .order_by_asc($then)
-                    .offset(offset)
-                    .limit(limit)
-                    .into_json()
-                    .all(&self.db)
-                    .await
-                    .map_err(store_err)?;
-                rows.into_iter()
-                    .map(|mut v| {
-                        if let Some(o) = v.as_object_mut() {
-                            for k in $omit {
-                                o.remove(k);
+        self.in_tenant(tenant, async |tx| {
+            let t = tenant.into_uuid();
+            macro_rules! page {
+                ($entity:ident, $order:expr, $omit:expr) => {
+                    page!($entity, $order, $order, $omit)
+                };
+                ($entity:ident, $order:expr, $then:expr, $omit:expr) => {{
+                    let rows = $entity::Entity::find()
+                        .filter($entity::Column::TenantId.eq(t))
+                        .order_by_asc($order)
+                        .order_by_asc($then)
+                        .offset(offset)
+                        .limit(limit)
+                        .into_json()
+                        .all(tx)
+                        .await
+                        .map_err(store_err)?;
+                    rows.into_iter()
+                        .map(|mut v| {
+                            if let Some(o) = v.as_object_mut() {
+                                for k in $omit {
+                                    o.remove(k);
+                                }
                             }
-                        }
-                        v
-                    })
-                    .collect()
-            }};
-        }
-        const NONE: [&str; 0] = [];
-        Ok(match section {
-            "users" => page!(
-                user,
-                user::Column::Id,
-                ["password_hash", "totp_secret", "recovery_codes"]
-            ),
-            "api_keys" => page!(api_key, api_key::Column::Id, ["hash"]),
-            "products" => page!(product, product::Column::Id, NONE),
-            "warehouses" => page!(warehouse, warehouse::Column::Id, NONE),
-            "kit_components" => page!(
-                kit_component,
-                kit_component::Column::KitSku,
-                kit_component::Column::ComponentSku,
-                NONE
-            ),
-            "stock_levels" => page!(
-                stock_level,
-                stock_level::Column::Sku,
-                stock_level::Column::WarehouseId,
-                NONE
-            ),
-            "reservation_holds" => page!(reservation_hold, reservation_hold::Column::Id, NONE),
-            "stock_transfers" => page!(stock_transfer, stock_transfer::Column::Id, NONE),
-            "stock_movements" => page!(stock_movement, stock_movement::Column::Id, NONE),
-            "orders" => page!(order_row, order_row::Column::Id, NONE),
-            "order_lines" => page!(
-                order_line,
-                order_line::Column::OrderId,
-                order_line::Column::LineNo,
-                NONE
-            ),
-            "webhook_subscriptions" => {
-                page!(
-                    webhook_subscription,
-                    webhook_subscription::Column::Id,
-                    ["secret"]
-                )
+                            v
+                        })
+                        .collect()
+                }};
             }
-            "notification_templates" => page!(
-                notification_template,
-                notification_template::Column::Kind,
-                NONE
-            ),
-            "notification_log" => page!(notification_log, notification_log::Column::Id, NONE),
-            _ => Vec::new(),
+
+            const NONE: [&str; 0] = [];
+            Ok(match section {
+                "users" => page!(
+                    user,
+                    user::Column::Id,
+                    ["password_hash", "totp_secret", "recovery_codes"]
+                ),
+                "api_keys" => page!(api_key, api_key::Column::Id, ["hash"]),
+                "products" => page!(product, product::Column::Id, NONE),
+                "warehouses" => page!(warehouse, warehouse::Column::Id, NONE),
+                "kit_components" => page!(
+                    kit_component,
+                    kit_component::Column::KitSku,
+                    kit_component::Column::ComponentSku,
+                    NONE
+                ),
+                "stock_levels" => page!(
+                    stock_level,
+                    stock_level::Column::Sku,
+                    stock_level::Column::WarehouseId,
+                    NONE
+                ),
+                "reservation_holds" => page!(reservation_hold, reservation_hold::Column::Id, NONE),
+                "stock_transfers" => page!(stock_transfer, stock_transfer::Column::Id, NONE),
+                "stock_movements" => page!(stock_movement, stock_movement::Column::Id, NONE),
+                "orders" => page!(order_row, order_row::Column::Id, NONE),
+                "order_lines" => page!(
+                    order_line,
+                    order_line::Column::OrderId,
+                    order_line::Column::LineNo,
+                    NONE
+                ),
+                "webhook_subscriptions" => {
+                    page!(
+                        webhook_subscription,
+                        webhook_subscription::Column::Id,
+                        ["secret"]
+                    )
+                }
+                "notification_templates" => page!(
+                    notification_template,
+                    notification_template::Column::Kind,
+                    NONE
+                ),
+                "notification_log" => page!(notification_log, notification_log::Column::Id, NONE),
+                _ => Vec::new(),
+            })
         })
+        .await
     }
 
     /// Anonymises the ship-to of every order of the tenant whose customer email is `email`

@@ -10,7 +10,7 @@ use kernel::{EventEnvelope, EventPublisher, PublishError, StoreError, TenantId};
 use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 
 /// What one relay round did.
@@ -104,6 +104,7 @@ impl SqlStore {
     ) -> Result<RelayRound, StoreError> {
         match self.db.get_database_backend() {
             DatabaseBackend::Postgres => {
+                // All tenants: the relay publishes every tenant's events.
                 let tx = self.begin_all_tenants().await?;
                 let round =
                     claim_publish_mark(&tx, publisher, limit, " FOR UPDATE SKIP LOCKED").await?;
@@ -112,39 +113,48 @@ impl SqlStore {
             }
             // SQLite: one connection and one relay, so nothing to lock against; and holding a
             // transaction across the publish would starve in-process handlers of the connection.
+            // (No row-level security on SQLite, so the plain connection sees every tenant.)
             _ => claim_publish_mark(&self.db, publisher, limit, "").await,
         }
     }
 
     /// In-process dead letters per consumer.
     pub async fn dead_letter_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
-        let rows: Vec<(String, i64)> = dead_letter::Entity::find()
-            .select_only()
-            .column(dead_letter::Column::Consumer)
-            .column_as(dead_letter::Column::Id.count(), "n")
-            .group_by(dead_letter::Column::Consumer)
-            .into_tuple()
-            .all(&self.db)
-            .await
-            .map_err(store_err)?;
-        Ok(rows
-            .into_iter()
-            .map(|(c, n)| (c, n.max(0) as u64))
-            .collect())
+        // All tenants: dead-letter counts are an operator metric over the whole platform.
+        self.across_tenants(async |tx| {
+            let rows: Vec<(String, i64)> = dead_letter::Entity::find()
+                .select_only()
+                .column(dead_letter::Column::Consumer)
+                .column_as(dead_letter::Column::Id.count(), "n")
+                .group_by(dead_letter::Column::Consumer)
+                .into_tuple()
+                .all(tx)
+                .await
+                .map_err(store_err)?;
+            Ok(rows
+                .into_iter()
+                .map(|(c, n)| (c, n.max(0) as u64))
+                .collect())
+        })
+        .await
     }
 
     /// How many events wait to be published, and the age in seconds of the oldest.
     pub async fn outbox_backlog(&self) -> Result<(u64, Option<i64>), StoreError> {
-        let pending =
-            outbox_event::Entity::find().filter(outbox_event::Column::PublishedAt.is_null());
-        let count = pending.clone().count(&self.db).await.map_err(store_err)?;
-        let oldest = pending
-            .order_by_asc(outbox_event::Column::Id)
-            .one(&self.db)
-            .await
-            .map_err(store_err)?
-            .map(|e| (Utc::now() - e.occurred_at).num_seconds());
-        Ok((count, oldest))
+        // All tenants: the relay backlog is an operator metric over the whole platform.
+        self.across_tenants(async |tx| {
+            let pending =
+                outbox_event::Entity::find().filter(outbox_event::Column::PublishedAt.is_null());
+            let count = pending.clone().count(tx).await.map_err(store_err)?;
+            let oldest = pending
+                .order_by_asc(outbox_event::Column::Id)
+                .one(tx)
+                .await
+                .map_err(store_err)?
+                .map(|e| (Utc::now() - e.occurred_at).num_seconds());
+            Ok((count, oldest))
+        })
+        .await
     }
 
     /// Opens the inbox entry for `(consumer, event)`, or `None` if that consumer already
@@ -155,7 +165,8 @@ impl SqlStore {
         consumer: &str,
         event: &EventEnvelope,
     ) -> Result<Option<InboxTx>, StoreError> {
-        let tx = self.db.begin().await.map_err(store_err)?;
+        // The consumer's effect is the event's tenant's (the inbox table itself has no tenant).
+        let tx = self.begin_tenant(event.tenant_id).await?;
         let insert = Query::insert()
             .into_table(Alias::new("inbox"))
             .columns([
@@ -175,7 +186,7 @@ impl SqlStore {
             )
             .to_owned();
         let result = tx
-            .execute(self.db.get_database_backend().build(&insert))
+            .execute(tx.get_database_backend().build(&insert))
             .await
             .map_err(store_err)?;
         Ok((result.rows_affected() == 1).then_some(InboxTx(tx)))
@@ -223,7 +234,7 @@ impl SqlStore {
             .to_owned();
         inbox
             .0
-            .execute(self.db.get_database_backend().build(&upsert))
+            .execute(inbox.0.get_database_backend().build(&upsert))
             .await
             .map_err(store_err)?;
         Ok(())
@@ -234,35 +245,37 @@ impl SqlStore {
         &self,
         tenant: TenantId,
     ) -> Result<Vec<(String, String, i64, i64, i64)>, StoreError> {
-        let select = Query::select()
-            .columns([
-                Alias::new("day"),
-                Alias::new("channel"),
-                Alias::new("created"),
-                Alias::new("cancelled"),
-                Alias::new("revenue_minor"),
-            ])
-            .from(Alias::new("analytics_daily_orders"))
-            .and_where(Expr::col(Alias::new("tenant_id")).eq(tenant.into_uuid()))
-            .order_by(Alias::new("day"), sea_orm::Order::Asc)
-            .order_by(Alias::new("channel"), sea_orm::Order::Asc)
-            .to_owned();
-        let rows = self
-            .db
-            .query_all(self.db.get_database_backend().build(&select))
-            .await
-            .map_err(store_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("", "day").map_err(store_err)?,
-                    r.try_get("", "channel").map_err(store_err)?,
-                    r.try_get("", "created").map_err(store_err)?,
-                    r.try_get("", "cancelled").map_err(store_err)?,
-                    r.try_get("", "revenue_minor").map_err(store_err)?,
-                ))
-            })
-            .collect()
+        self.in_tenant(tenant, async |tx| {
+            let select = Query::select()
+                .columns([
+                    Alias::new("day"),
+                    Alias::new("channel"),
+                    Alias::new("created"),
+                    Alias::new("cancelled"),
+                    Alias::new("revenue_minor"),
+                ])
+                .from(Alias::new("analytics_daily_orders"))
+                .and_where(Expr::col(Alias::new("tenant_id")).eq(tenant.into_uuid()))
+                .order_by(Alias::new("day"), sea_orm::Order::Asc)
+                .order_by(Alias::new("channel"), sea_orm::Order::Asc)
+                .to_owned();
+            let rows = tx
+                .query_all(tx.get_database_backend().build(&select))
+                .await
+                .map_err(store_err)?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get("", "day").map_err(store_err)?,
+                        r.try_get("", "channel").map_err(store_err)?,
+                        r.try_get("", "created").map_err(store_err)?,
+                        r.try_get("", "cancelled").map_err(store_err)?,
+                        r.try_get("", "revenue_minor").map_err(store_err)?,
+                    ))
+                })
+                .collect()
+        })
+        .await
     }
 
     /// Records an event an in-process consumer gave up on (RabbitMQ keeps its own in a DLQ).
@@ -272,20 +285,23 @@ impl SqlStore {
         event: &EventEnvelope,
         error: &str,
     ) -> Result<(), StoreError> {
-        dead_letter::Entity::insert(dead_letter::ActiveModel {
-            id: Set(uuid::Uuid::now_v7()),
-            consumer: Set(consumer.to_owned()),
-            event_id: Set(event.id.into_uuid()),
-            event_type: Set(event.event_type.clone()),
-            tenant_id: Set(event.tenant_id.into_uuid()),
-            event: Set(serde_json::to_value(event).map_err(StoreError::from_source)?),
-            error: Set(error.to_owned()),
-            failed_at: Set(Utc::now()),
+        self.in_tenant(event.tenant_id, async |tx| {
+            dead_letter::Entity::insert(dead_letter::ActiveModel {
+                id: Set(uuid::Uuid::now_v7()),
+                consumer: Set(consumer.to_owned()),
+                event_id: Set(event.id.into_uuid()),
+                event_type: Set(event.event_type.clone()),
+                tenant_id: Set(event.tenant_id.into_uuid()),
+                event: Set(serde_json::to_value(event).map_err(StoreError::from_source)?),
+                error: Set(error.to_owned()),
+                failed_at: Set(Utc::now()),
+            })
+            .exec_without_returning(tx)
+            .await
+            .map_err(store_err)?;
+            Ok(())
         })
-        .exec_without_returning(&self.db)
         .await
-        .map_err(store_err)?;
-        Ok(())
     }
 
     /// In-process dead letters, oldest first; of one consumer when given.
@@ -294,32 +310,40 @@ impl SqlStore {
         consumer: Option<&str>,
         limit: u64,
     ) -> Result<Vec<DeadLetter>, StoreError> {
-        let mut query = dead_letter::Entity::find()
-            .order_by_asc(dead_letter::Column::Id)
-            .limit(limit);
-        if let Some(consumer) = consumer {
-            query = query.filter(dead_letter::Column::Consumer.eq(consumer));
-        }
-        let rows = query.all(&self.db).await.map_err(store_err)?;
-        rows.into_iter()
-            .map(|m| {
-                Ok(DeadLetter {
-                    id: m.id,
-                    consumer: m.consumer,
-                    event: serde_json::from_value(m.event).map_err(StoreError::from_source)?,
-                    error: m.error,
-                    failed_at: m.failed_at,
+        // All tenants: operators list and replay dead letters across the platform.
+        self.across_tenants(async |tx| {
+            let mut query = dead_letter::Entity::find()
+                .order_by_asc(dead_letter::Column::Id)
+                .limit(limit);
+            if let Some(consumer) = consumer {
+                query = query.filter(dead_letter::Column::Consumer.eq(consumer));
+            }
+            let rows = query.all(tx).await.map_err(store_err)?;
+            rows.into_iter()
+                .map(|m| {
+                    Ok(DeadLetter {
+                        id: m.id,
+                        consumer: m.consumer,
+                        event: serde_json::from_value(m.event).map_err(StoreError::from_source)?,
+                        error: m.error,
+                        failed_at: m.failed_at,
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
+        .await
     }
 
     /// Forgets a dead letter once it has been replayed successfully.
     pub async fn delete_dead_letter(&self, id: uuid::Uuid) -> Result<(), StoreError> {
-        dead_letter::Entity::delete_by_id(id)
-            .exec(&self.db)
-            .await
-            .map_err(store_err)?;
-        Ok(())
+        // All tenants: operators replay dead letters across the platform (by id).
+        self.across_tenants(async |tx| {
+            dead_letter::Entity::delete_by_id(id)
+                .exec(tx)
+                .await
+                .map_err(store_err)?;
+            Ok(())
+        })
+        .await
     }
 }

@@ -10,8 +10,8 @@ use identity::{ApiKey, Plan, Role, Scope, Tenant, User};
 use kernel::{ApiKeyId, StoreError, TenantId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Statement,
 };
 use uuid::Uuid;
 
@@ -102,7 +102,7 @@ impl TenantRepository for SqlStore {
         key: &ApiKey,
         owner: Option<User>,
     ) -> Result<bool, StoreError> {
-        let tx = self.db.begin().await.map_err(store_err)?;
+        let tx = self.begin_tenant(t.id).await?;
         tenant::Entity::insert(tenant::ActiveModel {
             id: Set(t.id.into_uuid()),
             company: Set(t.company.clone()),
@@ -141,6 +141,7 @@ impl TenantRepository for SqlStore {
     }
 
     async fn plan(&self, tenant: TenantId) -> Result<Plan, StoreError> {
+        // `tenants` has no `tenant_id` column: not under row-level security, a plain query.
         let row = tenant::Entity::find_by_id(tenant.into_uuid())
             .one(&self.db)
             .await
@@ -157,6 +158,32 @@ impl TenantRepository for SqlStore {
 #[async_trait]
 impl ApiKeyRepository for SqlStore {
     async fn find_active_by_hash(&self, hash: &str) -> Result<Option<ActiveKey>, StoreError> {
+        // All tenants: the key is what tells us the tenant. Every request runs this, so on
+        // PostgreSQL in one prepared statement that sets the bypass for this query only
+        // (`tote_active_api_key`, migration m20261201_000011) instead of four round trips.
+        if self.db.get_database_backend() == DatabaseBackend::Postgres {
+            let row = self
+                .db
+                .query_one(Statement::from_sql_and_values(
+                    DatabaseBackend::Postgres,
+                    "SELECT id, tenant_id, scopes FROM tote_active_api_key($1)",
+                    [hash.into()],
+                ))
+                .await
+                .map_err(store_err)?;
+            return row
+                .map(|r| {
+                    Ok(ActiveKey {
+                        id: ApiKeyId::from_uuid(r.try_get("", "id").map_err(store_err)?),
+                        tenant_id: TenantId::from_uuid(
+                            r.try_get("", "tenant_id").map_err(store_err)?,
+                        ),
+                        scopes: scopes_from(r.try_get("", "scopes").map_err(store_err)?),
+                    })
+                })
+                .transpose();
+        }
+        // SQLite: no row-level security.
         let row = api_key::Entity::find()
             .filter(api_key::Column::Hash.eq(hash))
             .filter(api_key::Column::RevokedAt.is_null())
@@ -171,20 +198,23 @@ impl ApiKeyRepository for SqlStore {
     }
 
     async fn create(&self, key: &ApiKey) -> Result<(), StoreError> {
-        api_key::Entity::insert(key_row(key))
-            .exec_without_returning(&self.db)
-            .await
-            .map_err(store_err)?;
+        self.in_tenant(key.tenant_id, async |tx| {
+            api_key::Entity::insert(key_row(key))
+                .exec_without_returning(tx)
+                .await
+                .map_err(store_err)
+        })
+        .await?;
         Ok(())
     }
 
     async fn list(&self, tenant: TenantId) -> Result<Vec<ApiKey>, StoreError> {
-        let rows = api_key::Entity::find()
+        let query = api_key::Entity::find()
             .filter(api_key::Column::TenantId.eq(tenant.into_uuid()))
-            .order_by_desc(api_key::Column::Id)
-            .all(&self.db)
-            .await
-            .map_err(store_err)?;
+            .order_by_desc(api_key::Column::Id);
+        let rows = self
+            .in_tenant(tenant, async |tx| query.all(tx).await.map_err(store_err))
+            .await?;
         Ok(rows
             .into_iter()
             .map(|k| ApiKey {
@@ -206,14 +236,14 @@ impl ApiKeyRepository for SqlStore {
         id: ApiKeyId,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let done = api_key::Entity::update_many()
+        let update = api_key::Entity::update_many()
             .col_expr(api_key::Column::RevokedAt, Expr::value(at))
             .filter(api_key::Column::TenantId.eq(tenant.into_uuid()))
             .filter(api_key::Column::Id.eq(id.into_uuid()))
-            .filter(api_key::Column::RevokedAt.is_null())
-            .exec(&self.db)
-            .await
-            .map_err(store_err)?;
+            .filter(api_key::Column::RevokedAt.is_null());
+        let done = self
+            .in_tenant(tenant, async |tx| update.exec(tx).await.map_err(store_err))
+            .await?;
         Ok(done.rows_affected == 1)
     }
 }
@@ -221,82 +251,85 @@ impl ApiKeyRepository for SqlStore {
 #[async_trait]
 impl UserRepository for SqlStore {
     async fn insert(&self, u: &User) -> Result<bool, StoreError> {
-        match user::Entity::insert(user_row(u))
-            .exec_without_returning(&self.db)
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(e) if is_unique_violation(&e) => Ok(false),
-            Err(e) => Err(store_err(e)),
-        }
+        self.in_tenant(u.tenant_id, async |tx| {
+            match user::Entity::insert(user_row(u))
+                .exec_without_returning(tx)
+                .await
+            {
+                Ok(_) => Ok(true),
+                Err(e) if is_unique_violation(&e) => Ok(false),
+                Err(e) => Err(store_err(e)),
+            }
+        })
+        .await
     }
 
     async fn find_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        user::Entity::find()
-            .filter(user::Column::Email.eq(email))
-            .one(&self.db)
-            .await
-            .map_err(store_err)?
+        let query = user::Entity::find().filter(user::Column::Email.eq(email));
+        // All tenants: log-in by e-mail comes before the tenant is known (e-mails are unique).
+        self.across_tenants(async |tx| query.one(tx).await.map_err(store_err))
+            .await?
             .map(to_user)
             .transpose()
     }
 
     async fn get(&self, tenant: TenantId, id: Uuid) -> Result<Option<User>, StoreError> {
-        user::Entity::find_by_id(id)
-            .filter(user::Column::TenantId.eq(tenant.into_uuid()))
-            .one(&self.db)
-            .await
-            .map_err(store_err)?
+        let query =
+            user::Entity::find_by_id(id).filter(user::Column::TenantId.eq(tenant.into_uuid()));
+        self.in_tenant(tenant, async |tx| query.one(tx).await.map_err(store_err))
+            .await?
             .map(to_user)
             .transpose()
     }
 
     async fn list(&self, tenant: TenantId) -> Result<Vec<User>, StoreError> {
-        user::Entity::find()
+        let query = user::Entity::find()
             .filter(user::Column::TenantId.eq(tenant.into_uuid()))
-            .order_by_asc(user::Column::Id)
-            .all(&self.db)
-            .await
-            .map_err(store_err)?
+            .order_by_asc(user::Column::Id);
+        self.in_tenant(tenant, async |tx| query.all(tx).await.map_err(store_err))
+            .await?
             .into_iter()
             .map(to_user)
             .collect()
     }
 
     async fn swap_recovery_codes(&self, u: &User, expected: &[String]) -> Result<bool, StoreError> {
-        let current = user::Entity::find()
-            .filter(user::Column::TenantId.eq(u.tenant_id.into_uuid()))
-            .filter(user::Column::Id.eq(u.id))
-            .one(&self.db)
-            .await
-            .map_err(store_err)?;
-        // Compare-and-set on the whole list (portable, no JSON operators; the list is short),
-        // guarded by `updated_at` so two concurrent spenders cannot both win.
-        let Some(current) = current else {
-            return Ok(false);
-        };
-        let stored: Vec<String> =
-            serde_json::from_value(current.recovery_codes.clone()).unwrap_or_default();
-        if stored != expected {
-            return Ok(false);
-        }
-        let done = user::Entity::update_many()
-            .col_expr(
-                user::Column::RecoveryCodes,
-                Expr::value(codes_json(&u.recovery_codes)),
-            )
-            .col_expr(user::Column::UpdatedAt, Expr::value(u.updated_at))
-            .filter(user::Column::TenantId.eq(u.tenant_id.into_uuid()))
-            .filter(user::Column::Id.eq(u.id))
-            .filter(user::Column::UpdatedAt.eq(current.updated_at))
-            .exec(&self.db)
-            .await
-            .map_err(store_err)?;
-        Ok(done.rows_affected == 1)
+        self.in_tenant(u.tenant_id, async |tx| {
+            let current = user::Entity::find()
+                .filter(user::Column::TenantId.eq(u.tenant_id.into_uuid()))
+                .filter(user::Column::Id.eq(u.id))
+                .one(tx)
+                .await
+                .map_err(store_err)?;
+            // Compare-and-set on the whole list (portable, no JSON operators; the list is short),
+            // guarded by `updated_at` so two concurrent spenders cannot both win.
+            let Some(current) = current else {
+                return Ok(false);
+            };
+            let stored: Vec<String> =
+                serde_json::from_value(current.recovery_codes.clone()).unwrap_or_default();
+            if stored != expected {
+                return Ok(false);
+            }
+            let done = user::Entity::update_many()
+                .col_expr(
+                    user::Column::RecoveryCodes,
+                    Expr::value(codes_json(&u.recovery_codes)),
+                )
+                .col_expr(user::Column::UpdatedAt, Expr::value(u.updated_at))
+                .filter(user::Column::TenantId.eq(u.tenant_id.into_uuid()))
+                .filter(user::Column::Id.eq(u.id))
+                .filter(user::Column::UpdatedAt.eq(current.updated_at))
+                .exec(tx)
+                .await
+                .map_err(store_err)?;
+            Ok(done.rows_affected == 1)
+        })
+        .await
     }
 
     async fn update(&self, u: &User) -> Result<(), StoreError> {
-        user::Entity::update_many()
+        let update = user::Entity::update_many()
             .col_expr(user::Column::Role, Expr::value(u.role.as_str()))
             .col_expr(user::Column::Active, Expr::value(u.active))
             .col_expr(user::Column::TotpSecret, Expr::value(u.totp_secret.clone()))
@@ -307,10 +340,11 @@ impl UserRepository for SqlStore {
             )
             .col_expr(user::Column::UpdatedAt, Expr::value(u.updated_at))
             .filter(user::Column::TenantId.eq(u.tenant_id.into_uuid()))
-            .filter(user::Column::Id.eq(u.id))
-            .exec(&self.db)
-            .await
-            .map_err(store_err)?;
+            .filter(user::Column::Id.eq(u.id));
+        self.in_tenant(u.tenant_id, async |tx| {
+            update.exec(tx).await.map_err(store_err)
+        })
+        .await?;
         Ok(())
     }
 }
@@ -322,7 +356,7 @@ fn codes_json(codes: &[String]) -> serde_json::Value {
 #[async_trait]
 impl RefreshTokenRepository for SqlStore {
     async fn insert(&self, t: &RefreshToken) -> Result<(), StoreError> {
-        refresh_token::Entity::insert(refresh_token::ActiveModel {
+        let insert = refresh_token::Entity::insert(refresh_token::ActiveModel {
             id: Set(t.id),
             tenant_id: Set(t.tenant_id.into_uuid()),
             user_id: Set(t.user_id),
@@ -332,62 +366,65 @@ impl RefreshTokenRepository for SqlStore {
             expires_at: Set(t.expires_at),
             used_at: Set(t.used_at),
             revoked_at: Set(t.revoked_at),
+        });
+        self.in_tenant(t.tenant_id, async |tx| {
+            insert.exec_without_returning(tx).await.map_err(store_err)
         })
-        .exec_without_returning(&self.db)
-        .await
-        .map_err(store_err)?;
+        .await?;
         Ok(())
     }
 
     async fn find_by_hash(&self, hash: &str) -> Result<Option<RefreshToken>, StoreError> {
-        Ok(refresh_token::Entity::find()
-            .filter(refresh_token::Column::Hash.eq(hash))
-            .one(&self.db)
-            .await
-            .map_err(store_err)?
+        let query = refresh_token::Entity::find().filter(refresh_token::Column::Hash.eq(hash));
+        // All tenants: the refresh token is what tells us the tenant.
+        Ok(self
+            .across_tenants(async |tx| query.one(tx).await.map_err(store_err))
+            .await?
             .map(to_token))
     }
 
     async fn mark_used(&self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError> {
-        let done = refresh_token::Entity::update_many()
+        let update = refresh_token::Entity::update_many()
             .col_expr(refresh_token::Column::UsedAt, Expr::value(at))
             .filter(refresh_token::Column::Id.eq(id))
-            .filter(refresh_token::Column::UsedAt.is_null())
-            .exec(&self.db)
-            .await
-            .map_err(store_err)?;
+            .filter(refresh_token::Column::UsedAt.is_null());
+        // All tenants: the port names the token by id only (found by hash just before).
+        let done = self
+            .across_tenants(async |tx| update.exec(tx).await.map_err(store_err))
+            .await?;
         Ok(done.rows_affected == 1)
     }
 
     async fn revoke_family(&self, family: Uuid, at: DateTime<Utc>) -> Result<(), StoreError> {
-        refresh_token::Entity::update_many()
+        let update = refresh_token::Entity::update_many()
             .col_expr(refresh_token::Column::RevokedAt, Expr::value(at))
             .filter(refresh_token::Column::FamilyId.eq(family))
-            .filter(refresh_token::Column::RevokedAt.is_null())
-            .exec(&self.db)
-            .await
-            .map_err(store_err)?;
+            .filter(refresh_token::Column::RevokedAt.is_null());
+        // All tenants: the port names the session family only (a refresh-token family).
+        self.across_tenants(async |tx| update.exec(tx).await.map_err(store_err))
+            .await?;
         Ok(())
     }
 
     async fn revoke_user(&self, user: Uuid, at: DateTime<Utc>) -> Result<(), StoreError> {
-        refresh_token::Entity::update_many()
+        let update = refresh_token::Entity::update_many()
             .col_expr(refresh_token::Column::RevokedAt, Expr::value(at))
             .filter(refresh_token::Column::UserId.eq(user))
-            .filter(refresh_token::Column::RevokedAt.is_null())
-            .exec(&self.db)
-            .await
-            .map_err(store_err)?;
+            .filter(refresh_token::Column::RevokedAt.is_null());
+        // All tenants: the port names the user only (user ids are global UUIDs).
+        self.across_tenants(async |tx| update.exec(tx).await.map_err(store_err))
+            .await?;
         Ok(())
     }
 
     async fn session_active(&self, family: Uuid) -> Result<bool, StoreError> {
-        let n = refresh_token::Entity::find()
+        let query = refresh_token::Entity::find()
             .filter(refresh_token::Column::FamilyId.eq(family))
-            .filter(refresh_token::Column::RevokedAt.is_null())
-            .count(&self.db)
-            .await
-            .map_err(store_err)?;
+            .filter(refresh_token::Column::RevokedAt.is_null());
+        // All tenants: the port names the session family only (checked on every JWT request).
+        let n = self
+            .across_tenants(async |tx| query.count(tx).await.map_err(store_err))
+            .await?;
         Ok(n > 0)
     }
 }
@@ -409,27 +446,28 @@ impl SqlStore {
         tenant: TenantId,
         since: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        let n = order_row::Entity::find()
+        let query = order_row::Entity::find()
             .filter(order_row::Column::TenantId.eq(tenant.into_uuid()))
-            .filter(order_row::Column::Id.gte(min_uuid_v7(since)))
-            .count(&self.db)
-            .await
-            .map_err(store_err)?;
+            .filter(order_row::Column::Id.gte(min_uuid_v7(since)));
+        let n = self
+            .in_tenant(tenant, async |tx| query.count(tx).await.map_err(store_err))
+            .await?;
         Ok(n as i64)
     }
 
     /// SKUs in the tenant's catalogue.
     pub async fn sku_count(&self, tenant: TenantId) -> Result<i64, StoreError> {
-        let n = product::Entity::find()
-            .filter(product::Column::TenantId.eq(tenant.into_uuid()))
-            .count(&self.db)
-            .await
-            .map_err(store_err)?;
+        let query =
+            product::Entity::find().filter(product::Column::TenantId.eq(tenant.into_uuid()));
+        let n = self
+            .in_tenant(tenant, async |tx| query.count(tx).await.map_err(store_err))
+            .await?;
         Ok(n as i64)
     }
 
     /// Sets a tenant's plan limits (operators; `None` = unlimited).
     pub async fn set_plan(&self, tenant: TenantId, plan: Plan) -> Result<(), StoreError> {
+        // `tenants` is not under row-level security (no `tenant_id` column): a plain statement.
         tenant::Entity::update_many()
             .col_expr(
                 tenant::Column::PlanOrdersPerDay,

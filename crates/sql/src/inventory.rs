@@ -325,15 +325,16 @@ impl ProductRepository for SqlStore {
     }
 
     async fn get(&self, tenant: TenantId, sku: &Sku) -> Result<Option<Product>, StoreError> {
-        let row = product::Entity::find()
+        let query = product::Entity::find()
             .filter(product::Column::TenantId.eq(tenant.into_uuid()))
-            .filter(product::Column::Sku.eq(sku.as_str()))
-            .one(&self.db)
-            .await
-            .map_err(store_err)?;
-        Ok(with_components(&self.db, tenant, row.into_iter().collect())
-            .await?
-            .pop())
+            .filter(product::Column::Sku.eq(sku.as_str()));
+        self.in_tenant(tenant, async |tx| {
+            let row = query.one(tx).await.map_err(store_err)?;
+            Ok(with_components(tx, tenant, row.into_iter().collect())
+                .await?
+                .pop())
+        })
+        .await
     }
 
     async fn list(
@@ -377,8 +378,12 @@ impl ProductRepository for SqlStore {
         if let Some(after) = &page.after {
             query = query.filter(product::Column::Sku.gt(after.as_str()));
         }
-        let rows = query.all(&self.db).await.map_err(store_err)?;
-        let items = with_components(&self.db, tenant, rows).await?;
+        let items = self
+            .in_tenant(tenant, async |tx| {
+                let rows = query.all(tx).await.map_err(store_err)?;
+                with_components(tx, tenant, rows).await
+            })
+            .await?;
         Ok(Page::from_overfetch(items, page.limit, |p: &Product| {
             p.sku.clone()
         }))
@@ -390,14 +395,16 @@ impl ProductRepository for SqlStore {
         row.created_at = sea_orm::ActiveValue::NotSet;
         row.average_cost_minor = sea_orm::ActiveValue::NotSet;
         row.average_cost_currency = sea_orm::ActiveValue::NotSet;
-        let result = product::Entity::update_many()
+        let update = product::Entity::update_many()
             .set(row)
             .filter(product::Column::TenantId.eq(p.tenant_id.into_uuid()))
             .filter(product::Column::Id.eq(p.id.into_uuid()))
-            .filter(product::Column::Version.eq(expected_version))
-            .exec(&self.db)
-            .await
-            .map_err(store_err)?;
+            .filter(product::Column::Version.eq(expected_version));
+        let result = self
+            .in_tenant(p.tenant_id, async |tx| {
+                update.exec(tx).await.map_err(store_err)
+            })
+            .await?;
         if result.rows_affected != 1 {
             return Err(InventoryError::VersionMismatch {
                 what: format!("product {}", p.sku),
@@ -412,54 +419,55 @@ impl ProductRepository for SqlStore {
 #[async_trait]
 impl WarehouseRepository for SqlStore {
     async fn insert(&self, w: &Warehouse) -> Result<(), InventoryError> {
-        match warehouse::Entity::insert(warehouse_row(w)?)
-            .exec_without_returning(&self.db)
-            .await
-        {
-            Err(e) if is_unique_violation(&e) => {
-                Err(InventoryError::DuplicateWarehouse(w.code.clone()))
+        let insert = warehouse::Entity::insert(warehouse_row(w)?);
+        self.in_tenant(w.tenant_id, async |tx| {
+            match insert.exec_without_returning(tx).await {
+                Err(e) if is_unique_violation(&e) => {
+                    Err(InventoryError::DuplicateWarehouse(w.code.clone()))
+                }
+                other => other.map(|_| ()).map_err(|e| store_err(e).into()),
             }
-            other => other.map(|_| ()).map_err(|e| store_err(e).into()),
-        }
+        })
+        .await
     }
 
     async fn list(&self, tenant: TenantId) -> Result<Vec<Warehouse>, StoreError> {
-        warehouse::Entity::find()
+        let query = warehouse::Entity::find()
             .filter(warehouse::Column::TenantId.eq(tenant.into_uuid()))
             .order_by_asc(warehouse::Column::Priority)
-            .order_by_asc(warehouse::Column::Code)
-            .all(&self.db)
-            .await
-            .map_err(store_err)?
+            .order_by_asc(warehouse::Column::Code);
+        self.in_tenant(tenant, async |tx| query.all(tx).await.map_err(store_err))
+            .await?
             .into_iter()
             .map(to_warehouse)
             .collect()
     }
 
     async fn by_code(&self, tenant: TenantId, code: &str) -> Result<Option<Warehouse>, StoreError> {
-        warehouse::Entity::find()
+        let query = warehouse::Entity::find()
             .filter(warehouse::Column::TenantId.eq(tenant.into_uuid()))
-            .filter(warehouse::Column::Code.eq(code))
-            .one(&self.db)
-            .await
-            .map_err(store_err)?
+            .filter(warehouse::Column::Code.eq(code));
+        self.in_tenant(tenant, async |tx| query.one(tx).await.map_err(store_err))
+            .await?
             .map(to_warehouse)
             .transpose()
     }
 
     async fn default_warehouse(&self, tenant: TenantId) -> Result<Option<Warehouse>, StoreError> {
-        warehouse::Entity::find()
+        let query = warehouse::Entity::find()
             .filter(warehouse::Column::TenantId.eq(tenant.into_uuid()))
-            .filter(warehouse::Column::IsDefault.eq(true))
-            .one(&self.db)
-            .await
-            .map_err(store_err)?
+            .filter(warehouse::Column::IsDefault.eq(true));
+        self.in_tenant(tenant, async |tx| query.one(tx).await.map_err(store_err))
+            .await?
             .map(to_warehouse)
             .transpose()
     }
 
     async fn allocation_rules(&self, tenant: TenantId) -> Result<AllocationRules, StoreError> {
-        crate::stock_ledger::allocation_rules(&self.db, tenant).await
+        self.in_tenant(tenant, async |tx| {
+            crate::stock_ledger::allocation_rules(tx, tenant).await
+        })
+        .await
     }
 
     async fn save_routing(

@@ -90,23 +90,29 @@ impl TemplateStore for SqlStore {
         tenant: TenantId,
         kind: MessageKind,
     ) -> Result<Option<Template>, StoreError> {
-        template_row::Entity::find_by_id((tenant.into_uuid(), kind.as_str().to_owned()))
-            .one(&self.db)
-            .await
-            .map_err(store_err)?
-            .map(to_template)
-            .transpose()
+        self.in_tenant(tenant, async |tx| {
+            template_row::Entity::find_by_id((tenant.into_uuid(), kind.as_str().to_owned()))
+                .one(tx)
+                .await
+                .map_err(store_err)?
+                .map(to_template)
+                .transpose()
+        })
+        .await
     }
 
     async fn overrides(&self, tenant: TenantId) -> Result<Vec<Template>, StoreError> {
-        template_row::Entity::find()
-            .filter(template_row::Column::TenantId.eq(tenant.into_uuid()))
-            .all(&self.db)
-            .await
-            .map_err(store_err)?
-            .into_iter()
-            .map(to_template)
-            .collect()
+        self.in_tenant(tenant, async |tx| {
+            template_row::Entity::find()
+                .filter(template_row::Column::TenantId.eq(tenant.into_uuid()))
+                .all(tx)
+                .await
+                .map_err(store_err)?
+                .into_iter()
+                .map(to_template)
+                .collect()
+        })
+        .await
     }
 
     async fn save_template(
@@ -158,13 +164,16 @@ impl TemplateStore for SqlStore {
 #[async_trait]
 impl NotificationLog for SqlStore {
     async fn is_recorded(&self, tenant: TenantId, event_id: Uuid) -> Result<bool, StoreError> {
-        Ok(log_row::Entity::find()
-            .filter(log_row::Column::TenantId.eq(tenant.into_uuid()))
-            .filter(log_row::Column::EventId.eq(event_id))
-            .one(&self.db)
-            .await
-            .map_err(store_err)?
-            .is_some())
+        self.in_tenant(tenant, async |tx| {
+            Ok(log_row::Entity::find()
+                .filter(log_row::Column::TenantId.eq(tenant.into_uuid()))
+                .filter(log_row::Column::EventId.eq(event_id))
+                .one(tx)
+                .await
+                .map_err(store_err)?
+                .is_some())
+        })
+        .await
     }
 
     /// The entry and the consumer's inbox record commit together; a second entry for the same
@@ -221,24 +230,27 @@ impl NotificationLog for SqlStore {
         order_id: Option<Uuid>,
         page: PageRequest<Uuid>,
     ) -> Result<Page<LogEntry, Uuid>, StoreError> {
-        let mut q = log_row::Entity::find()
-            .filter(log_row::Column::TenantId.eq(tenant.into_uuid()))
-            .order_by_desc(log_row::Column::Id)
-            .limit(u64::from(page.limit) + 1);
-        if let Some(order) = order_id {
-            q = q.filter(log_row::Column::OrderId.eq(order));
-        }
-        if let Some(after) = page.after {
-            q = q.filter(log_row::Column::Id.lt(after));
-        }
-        let rows = q
-            .all(&self.db)
-            .await
-            .map_err(store_err)?
-            .into_iter()
-            .map(to_entry)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page::from_overfetch(rows, page.limit, |e: &LogEntry| e.id))
+        self.in_tenant(tenant, async |tx| {
+            let mut q = log_row::Entity::find()
+                .filter(log_row::Column::TenantId.eq(tenant.into_uuid()))
+                .order_by_desc(log_row::Column::Id)
+                .limit(u64::from(page.limit) + 1);
+            if let Some(order) = order_id {
+                q = q.filter(log_row::Column::OrderId.eq(order));
+            }
+            if let Some(after) = page.after {
+                q = q.filter(log_row::Column::Id.lt(after));
+            }
+            let rows = q
+                .all(tx)
+                .await
+                .map_err(store_err)?
+                .into_iter()
+                .map(to_entry)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Page::from_overfetch(rows, page.limit, |e: &LogEntry| e.id))
+        })
+        .await
     }
 }
 
@@ -249,24 +261,27 @@ impl Recipients for SqlStore {
         tenant: TenantId,
         order_id: Uuid,
     ) -> Result<Option<Recipient>, StoreError> {
-        let row = order_row::Entity::find_by_id(order_id)
-            .filter(order_row::Column::TenantId.eq(tenant.into_uuid()))
-            .one(&self.db)
-            .await
-            .map_err(store_err)?;
-        Ok(row.map(|o| {
-            let text = |field: &str| {
-                o.ship_to[field]
-                    .as_str()
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-            };
-            Recipient {
-                name: text("name").unwrap_or_default(),
-                email: text("email"),
-            }
-        }))
+        self.in_tenant(tenant, async |tx| {
+            let row = order_row::Entity::find_by_id(order_id)
+                .filter(order_row::Column::TenantId.eq(tenant.into_uuid()))
+                .one(tx)
+                .await
+                .map_err(store_err)?;
+            Ok(row.map(|o| {
+                let text = |field: &str| {
+                    o.ship_to[field]
+                        .as_str()
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                };
+                Recipient {
+                    name: text("name").unwrap_or_default(),
+                    email: text("email"),
+                }
+            }))
+        })
+        .await
     }
 
     async fn account_owner(&self, tenant: TenantId) -> Result<Option<Recipient>, StoreError> {

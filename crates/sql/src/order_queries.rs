@@ -207,10 +207,13 @@ pub(crate) async fn first_cutoff(
 #[async_trait]
 impl OrderQueries for SqlStore {
     async fn get(&self, tenant: TenantId, id: OrderId) -> Result<Option<Order>, StoreError> {
-        one_order(
-            &self.db,
-            tenant_orders(tenant).filter(order_row::Column::Id.eq(id.into_uuid())),
-        )
+        self.in_tenant(tenant, async |tx| {
+            one_order(
+                tx,
+                tenant_orders(tenant).filter(order_row::Column::Id.eq(id.into_uuid())),
+            )
+            .await
+        })
         .await
     }
 
@@ -220,7 +223,10 @@ impl OrderQueries for SqlStore {
         channel: &str,
         external_id: &str,
     ) -> Result<Option<Order>, StoreError> {
-        one_order(&self.db, by_external(tenant, channel, external_id)).await
+        self.in_tenant(tenant, async |tx| {
+            one_order(tx, by_external(tenant, channel, external_id)).await
+        })
+        .await
     }
 
     async fn find_idempotency(
@@ -228,7 +234,8 @@ impl OrderQueries for SqlStore {
         tenant: TenantId,
         key: &str,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        idempotency(&self.db, tenant, key).await
+        self.in_tenant(tenant, async |tx| idempotency(tx, tenant, key).await)
+            .await
     }
 
     async fn list(
@@ -238,24 +245,27 @@ impl OrderQueries for SqlStore {
         sort: OrderSort,
         page: PageRequest<OrderCursor>,
     ) -> Result<Page<Order, OrderCursor>, StoreError> {
-        let mut query = filtered(tenant, filter).limit(u64::from(page.limit) + 1);
-        query = match sort {
-            OrderSort::Newest => {
-                if let Some(after) = &page.after {
-                    query = query.filter(order_row::Column::Id.lt(after.id.into_uuid()));
+        self.in_tenant(tenant, async |tx| {
+            let mut query = filtered(tenant, filter).limit(u64::from(page.limit) + 1);
+            query = match sort {
+                OrderSort::Newest => {
+                    if let Some(after) = &page.after {
+                        query = query.filter(order_row::Column::Id.lt(after.id.into_uuid()));
+                    }
+                    query.order_by_desc(order_row::Column::Id)
                 }
-                query.order_by_desc(order_row::Column::Id)
-            }
-            OrderSort::ShipBy => {
-                if let Some(after) = &page.after {
-                    query = query.filter(after_in_queue(after));
+                OrderSort::ShipBy => {
+                    if let Some(after) = &page.after {
+                        query = query.filter(after_in_queue(after));
+                    }
+                    queue_order(query)
                 }
-                queue_order(query)
-            }
-        };
-        let rows = query.all(&self.db).await.map_err(store_err)?;
-        let orders = with_lines(&self.db, rows).await?;
-        Ok(Page::from_overfetch(orders, page.limit, OrderCursor::of))
+            };
+            let rows = query.all(tx).await.map_err(store_err)?;
+            let orders = with_lines(tx, rows).await?;
+            Ok(Page::from_overfetch(orders, page.limit, OrderCursor::of))
+        })
+        .await
     }
 
     async fn timeline(
@@ -264,69 +274,75 @@ impl OrderQueries for SqlStore {
         id: OrderId,
         limit: u32,
     ) -> Result<Vec<TimelineEntry>, StoreError> {
-        let changes = order_status_history::Entity::find()
-            .filter(order_status_history::Column::TenantId.eq(tenant.into_uuid()))
-            .filter(order_status_history::Column::OrderId.eq(id.into_uuid()))
-            .order_by_asc(order_status_history::Column::Id)
-            .limit(u64::from(limit))
-            .all(&self.db)
-            .await
-            .map_err(store_err)?;
-        // The order's own events and those of its returns.
-        let mut aggregates = crate::returns::ids_of_order(&self.db, tenant, id).await?;
-        aggregates.push(id.into_uuid());
-        let events = outbox_event::Entity::find()
-            .filter(outbox_event::Column::TenantId.eq(tenant.into_uuid()))
-            .filter(outbox_event::Column::AggregateId.is_in(aggregates))
-            .order_by_asc(outbox_event::Column::Id)
-            .limit(u64::from(limit))
-            .all(&self.db)
-            .await
-            .map_err(store_err)?;
-        let parse = |s: &str| {
-            OrderStatus::parse(s).ok_or_else(|| StoreError::new(format!("bad status {s:?}")))
-        };
-        let mut entries = Vec::with_capacity(changes.len() + events.len());
-        for c in changes {
-            entries.push(TimelineEntry {
-                at: c.at,
-                kind: "status_change".into(),
-                from: c.from_status.as_deref().map(parse).transpose()?,
-                to: Some(parse(&c.to_status)?),
-                reason: c.reason,
-                actor: Some(c.actor),
-                payload: None,
-            });
-        }
-        for e in events {
-            entries.push(TimelineEntry {
-                at: e.occurred_at,
-                kind: e.event_type,
-                from: None,
-                to: None,
-                reason: None,
-                actor: None,
-                payload: Some(e.payload),
-            });
-        }
-        // Stable: at equal times a status change comes before the event it caused.
-        entries.sort_by_key(|e| (e.at, e.kind != "status_change"));
-        entries.truncate(limit as usize);
-        Ok(entries)
+        self.in_tenant(tenant, async |tx| {
+            let changes = order_status_history::Entity::find()
+                .filter(order_status_history::Column::TenantId.eq(tenant.into_uuid()))
+                .filter(order_status_history::Column::OrderId.eq(id.into_uuid()))
+                .order_by_asc(order_status_history::Column::Id)
+                .limit(u64::from(limit))
+                .all(tx)
+                .await
+                .map_err(store_err)?;
+            // The order's own events and those of its returns.
+            let mut aggregates = crate::returns::ids_of_order(tx, tenant, id).await?;
+            aggregates.push(id.into_uuid());
+            let events = outbox_event::Entity::find()
+                .filter(outbox_event::Column::TenantId.eq(tenant.into_uuid()))
+                .filter(outbox_event::Column::AggregateId.is_in(aggregates))
+                .order_by_asc(outbox_event::Column::Id)
+                .limit(u64::from(limit))
+                .all(tx)
+                .await
+                .map_err(store_err)?;
+            let parse = |s: &str| {
+                OrderStatus::parse(s).ok_or_else(|| StoreError::new(format!("bad status {s:?}")))
+            };
+            let mut entries = Vec::with_capacity(changes.len() + events.len());
+            for c in changes {
+                entries.push(TimelineEntry {
+                    at: c.at,
+                    kind: "status_change".into(),
+                    from: c.from_status.as_deref().map(parse).transpose()?,
+                    to: Some(parse(&c.to_status)?),
+                    reason: c.reason,
+                    actor: Some(c.actor),
+                    payload: None,
+                });
+            }
+            for e in events {
+                entries.push(TimelineEntry {
+                    at: e.occurred_at,
+                    kind: e.event_type,
+                    from: None,
+                    to: None,
+                    reason: None,
+                    actor: None,
+                    payload: Some(e.payload),
+                });
+            }
+            // Stable: at equal times a status change comes before the event it caused.
+            entries.sort_by_key(|e| (e.at, e.kind != "status_change"));
+            entries.truncate(limit as usize);
+            Ok(entries)
+        })
+        .await
     }
 
     async fn shipments(&self, tenant: TenantId, id: OrderId) -> Result<Vec<Shipment>, StoreError> {
-        shipment::Entity::find()
-            .filter(shipment::Column::TenantId.eq(tenant.into_uuid()))
-            .filter(shipment::Column::OrderId.eq(id.into_uuid()))
-            .order_by_asc(shipment::Column::ShippedAt)
-            .order_by_asc(shipment::Column::Id)
-            .all(&self.db)
-            .await
-            .map_err(store_err)?
-            .into_iter()
-            .map(to_shipment)
-            .collect()
+        self.in_tenant(tenant, async |tx| {
+            shipment::Entity::find()
+                .filter(shipment::Column::TenantId.eq(tenant.into_uuid()))
+                .filter(shipment::Column::OrderId.eq(id.into_uuid()))
+                .order_by_asc(shipment::Column::ShippedAt)
+                .order_by_asc(shipment::Column::Id)
+                .all(tx)
+                .await
+                .map_err(store_err)?
+                .into_iter()
+                .map(to_shipment)
+                .collect()
+        })
+        .await
     }
 
     async fn get_return(
@@ -334,7 +350,8 @@ impl OrderQueries for SqlStore {
         tenant: TenantId,
         id: ReturnId,
     ) -> Result<Option<ReturnAuthorization>, StoreError> {
-        crate::returns::get(&self.db, tenant, id).await
+        self.in_tenant(tenant, async |tx| crate::returns::get(tx, tenant, id).await)
+            .await
     }
 
     async fn returns(
@@ -343,7 +360,10 @@ impl OrderQueries for SqlStore {
         filter: &ReturnFilter,
         page: PageRequest<ReturnId>,
     ) -> Result<Page<ReturnAuthorization, ReturnId>, StoreError> {
-        crate::returns::list(&self.db, tenant, filter, page).await
+        self.in_tenant(tenant, async |tx| {
+            crate::returns::list(tx, tenant, filter, page).await
+        })
+        .await
     }
 
     async fn waiting_for_stock(
@@ -355,28 +375,33 @@ impl OrderQueries for SqlStore {
         if skus.is_empty() {
             return Ok(Vec::new());
         }
-        let waiting = [
-            OrderStatus::Backordered,
-            OrderStatus::PartiallyAllocated,
-            OrderStatus::Picking,
-            OrderStatus::Packed,
-            OrderStatus::PartiallyShipped,
-        ];
-        let short = Condition::all().add(
-            Expr::col(order_line::Column::Allocated).lt(Expr::col(order_line::Column::Quantity)),
-        );
-        let ids: Vec<uuid::Uuid> = queue_order(
-            tenant_orders(tenant)
-                .filter(order_row::Column::Status.is_in(waiting.iter().map(|s| s.as_str())))
-                .filter(with_line_or_kit(tenant, skus, short)),
-        )
-        .select_only()
-        .column(order_row::Column::Id)
-        .limit(u64::from(limit))
-        .into_tuple()
-        .all(&self.db)
+
+        self.in_tenant(tenant, async |tx| {
+            let waiting = [
+                OrderStatus::Backordered,
+                OrderStatus::PartiallyAllocated,
+                OrderStatus::Picking,
+                OrderStatus::Packed,
+                OrderStatus::PartiallyShipped,
+            ];
+            let short = Condition::all().add(
+                Expr::col(order_line::Column::Allocated)
+                    .lt(Expr::col(order_line::Column::Quantity)),
+            );
+            let ids: Vec<uuid::Uuid> = queue_order(
+                tenant_orders(tenant)
+                    .filter(order_row::Column::Status.is_in(waiting.iter().map(|s| s.as_str())))
+                    .filter(with_line_or_kit(tenant, skus, short)),
+            )
+            .select_only()
+            .column(order_row::Column::Id)
+            .limit(u64::from(limit))
+            .into_tuple()
+            .all(tx)
+            .await
+            .map_err(store_err)?;
+            Ok(ids.into_iter().map(OrderId::from_uuid).collect())
+        })
         .await
-        .map_err(store_err)?;
-        Ok(ids.into_iter().map(OrderId::from_uuid).collect())
     }
 }

@@ -64,7 +64,9 @@ pub(crate) fn to_row(m: outbox_event::Model) -> OutboxRow {
 impl SqlStore {
     /// Appends events outside any business transaction: for operational tools and tests.
     pub async fn append_outbox(&self, events: &[EventEnvelope]) -> Result<(), StoreError> {
-        append(&self.db, events).await
+        // All tenants: operational tools and tests append events of any tenant.
+        self.across_tenants(async |tx| append(tx, events).await)
+            .await
     }
 
     /// A tenant's events with id above `floor`, oldest first, of the given type prefixes
@@ -76,30 +78,36 @@ impl SqlStore {
         type_prefixes: &[String],
         limit: u64,
     ) -> Result<Vec<EventEnvelope>, StoreError> {
-        let mut types = sea_orm::Condition::any();
-        for prefix in type_prefixes {
-            types = types.add(outbox_event::Column::EventType.starts_with(prefix.as_str()));
-        }
-        let rows = outbox_event::Entity::find()
-            .filter(outbox_event::Column::TenantId.eq(tenant.into_uuid()))
-            .filter(outbox_event::Column::Id.gt(floor))
-            .filter(types)
-            .order_by_asc(outbox_event::Column::Id)
-            .limit(limit)
-            .all(&self.db)
-            .await
-            .map_err(store_err)?;
-        Ok(rows.into_iter().map(|m| to_row(m).event).collect())
+        self.in_tenant(tenant, async |tx| {
+            let mut types = sea_orm::Condition::any();
+            for prefix in type_prefixes {
+                types = types.add(outbox_event::Column::EventType.starts_with(prefix.as_str()));
+            }
+            let rows = outbox_event::Entity::find()
+                .filter(outbox_event::Column::TenantId.eq(tenant.into_uuid()))
+                .filter(outbox_event::Column::Id.gt(floor))
+                .filter(types)
+                .order_by_asc(outbox_event::Column::Id)
+                .limit(limit)
+                .all(tx)
+                .await
+                .map_err(store_err)?;
+            Ok(rows.into_iter().map(|m| to_row(m).event).collect())
+        })
+        .await
     }
 
     /// A tenant's events, oldest first: for tests and the audit trail.
     pub async fn events_of(&self, tenant: TenantId) -> Result<Vec<OutboxRow>, StoreError> {
-        let rows = outbox_event::Entity::find()
-            .filter(outbox_event::Column::TenantId.eq(tenant.into_uuid()))
-            .order_by_asc(outbox_event::Column::Id)
-            .all(&self.db)
-            .await
-            .map_err(store_err)?;
-        Ok(rows.into_iter().map(to_row).collect())
+        self.in_tenant(tenant, async |tx| {
+            let rows = outbox_event::Entity::find()
+                .filter(outbox_event::Column::TenantId.eq(tenant.into_uuid()))
+                .order_by_asc(outbox_event::Column::Id)
+                .all(tx)
+                .await
+                .map_err(store_err)?;
+            Ok(rows.into_iter().map(to_row).collect())
+        })
+        .await
     }
 }

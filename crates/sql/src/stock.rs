@@ -129,16 +129,19 @@ impl StockQueries for SqlStore {
         tenant: TenantId,
         skus: &[Sku],
     ) -> Result<Vec<StockLevel>, StoreError> {
-        tenant_levels(tenant)
-            .filter(stock_level::Column::Sku.is_in(skus.iter().map(Sku::as_str)))
-            .order_by_asc(stock_level::Column::Sku)
-            .order_by_asc(stock_level::Column::WarehouseId)
-            .all(&self.db)
-            .await
-            .map_err(store_err)?
-            .into_iter()
-            .map(to_level)
-            .collect()
+        self.in_tenant(tenant, async |tx| {
+            tenant_levels(tenant)
+                .filter(stock_level::Column::Sku.is_in(skus.iter().map(Sku::as_str)))
+                .order_by_asc(stock_level::Column::Sku)
+                .order_by_asc(stock_level::Column::WarehouseId)
+                .all(tx)
+                .await
+                .map_err(store_err)?
+                .into_iter()
+                .map(to_level)
+                .collect()
+        })
+        .await
     }
 
     async fn totals(
@@ -146,39 +149,42 @@ impl StockQueries for SqlStore {
         tenant: TenantId,
         page: PageRequest<Sku>,
     ) -> Result<Page<StockTotals, Sku>, StoreError> {
-        let mut query = tenant_levels(tenant)
-            .select_only()
-            .column(stock_level::Column::Sku)
-            .column_as(sum_i64(stock_level::Column::OnHand), "on_hand")
-            .column_as(sum_i64(stock_level::Column::Reserved), "reserved")
-            .column_as(sum_i64(stock_level::Column::Incoming), "incoming")
-            .group_by(stock_level::Column::Sku)
-            .order_by_asc(stock_level::Column::Sku)
-            .limit(u64::from(page.limit) + 1);
-        if let Some(after) = &page.after {
-            query = query.filter(stock_level::Column::Sku.gt(after.as_str()));
-        }
-        let rows = query
-            .into_model::<TotalsRow>()
-            .all(&self.db)
-            .await
-            .map_err(store_err)?;
-        let items = rows
-            .into_iter()
-            .map(|r| {
-                Ok(StockTotals {
-                    sku: Sku::parse(&r.sku).map_err(bad)?,
-                    on_hand: Quantity::new(r.on_hand).map_err(bad)?,
-                    reserved: Quantity::new(r.reserved).map_err(bad)?,
-                    incoming: Quantity::new(r.incoming).map_err(bad)?,
+        self.in_tenant(tenant, async |tx| {
+            let mut query = tenant_levels(tenant)
+                .select_only()
+                .column(stock_level::Column::Sku)
+                .column_as(sum_i64(stock_level::Column::OnHand), "on_hand")
+                .column_as(sum_i64(stock_level::Column::Reserved), "reserved")
+                .column_as(sum_i64(stock_level::Column::Incoming), "incoming")
+                .group_by(stock_level::Column::Sku)
+                .order_by_asc(stock_level::Column::Sku)
+                .limit(u64::from(page.limit) + 1);
+            if let Some(after) = &page.after {
+                query = query.filter(stock_level::Column::Sku.gt(after.as_str()));
+            }
+            let rows = query
+                .into_model::<TotalsRow>()
+                .all(tx)
+                .await
+                .map_err(store_err)?;
+            let items = rows
+                .into_iter()
+                .map(|r| {
+                    Ok(StockTotals {
+                        sku: Sku::parse(&r.sku).map_err(bad)?,
+                        on_hand: Quantity::new(r.on_hand).map_err(bad)?,
+                        reserved: Quantity::new(r.reserved).map_err(bad)?,
+                        incoming: Quantity::new(r.incoming).map_err(bad)?,
+                    })
                 })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(Page::from_overfetch(
-            items,
-            page.limit,
-            |t: &StockTotals| t.sku.clone(),
-        ))
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            Ok(Page::from_overfetch(
+                items,
+                page.limit,
+                |t: &StockTotals| t.sku.clone(),
+            ))
+        })
+        .await
     }
 
     async fn movements(
@@ -187,66 +193,75 @@ impl StockQueries for SqlStore {
         sku: &Sku,
         page: PageRequest<MovementId>,
     ) -> Result<Page<StockMovement, MovementId>, StoreError> {
-        let mut query = stock_movement::Entity::find()
-            .filter(stock_movement::Column::TenantId.eq(tenant.into_uuid()))
-            .filter(stock_movement::Column::Sku.eq(sku.as_str()))
-            .order_by_desc(stock_movement::Column::Id)
-            .limit(u64::from(page.limit) + 1);
-        if let Some(after) = page.after {
-            query = query.filter(stock_movement::Column::Id.lt(after.into_uuid()));
-        }
-        let rows = query.all(&self.db).await.map_err(store_err)?;
-        let items = rows
-            .into_iter()
-            .map(to_movement)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page::from_overfetch(
-            items,
-            page.limit,
-            |m: &StockMovement| m.id,
-        ))
+        self.in_tenant(tenant, async |tx| {
+            let mut query = stock_movement::Entity::find()
+                .filter(stock_movement::Column::TenantId.eq(tenant.into_uuid()))
+                .filter(stock_movement::Column::Sku.eq(sku.as_str()))
+                .order_by_desc(stock_movement::Column::Id)
+                .limit(u64::from(page.limit) + 1);
+            if let Some(after) = page.after {
+                query = query.filter(stock_movement::Column::Id.lt(after.into_uuid()));
+            }
+            let rows = query.all(tx).await.map_err(store_err)?;
+            let items = rows
+                .into_iter()
+                .map(to_movement)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Page::from_overfetch(
+                items,
+                page.limit,
+                |m: &StockMovement| m.id,
+            ))
+        })
+        .await
     }
 
     async fn all_levels(&self, tenant: TenantId) -> Result<Vec<StockLevel>, StoreError> {
-        tenant_levels(tenant)
-            .all(&self.db)
-            .await
-            .map_err(store_err)?
-            .into_iter()
-            .map(to_level)
-            .collect()
+        self.in_tenant(tenant, async |tx| {
+            tenant_levels(tenant)
+                .all(tx)
+                .await
+                .map_err(store_err)?
+                .into_iter()
+                .map(to_level)
+                .collect()
+        })
+        .await
     }
 
     async fn ledger_sums(&self, tenant: TenantId) -> Result<LedgerSums, StoreError> {
-        let rows = stock_movement::Entity::find()
-            .select_only()
-            .column(stock_movement::Column::WarehouseId)
-            .column(stock_movement::Column::Sku)
-            .column_as(sum_i64(stock_movement::Column::OnHandDelta), "on_hand")
-            .column_as(sum_i64(stock_movement::Column::ReservedDelta), "reserved")
-            .column_as(sum_i64(stock_movement::Column::IncomingDelta), "incoming")
-            .filter(stock_movement::Column::TenantId.eq(tenant.into_uuid()))
-            .group_by(stock_movement::Column::WarehouseId)
-            .group_by(stock_movement::Column::Sku)
-            .into_model::<SumsRow>()
-            .all(&self.db)
-            .await
-            .map_err(store_err)?;
-        rows.into_iter()
-            .map(|r| {
-                Ok((
-                    (
-                        WarehouseId::from_uuid(r.warehouse_id.unwrap_or_default()),
-                        Sku::parse(&r.sku).map_err(bad)?,
-                    ),
-                    StockDelta {
-                        on_hand: r.on_hand,
-                        reserved: r.reserved,
-                        incoming: r.incoming,
-                    },
-                ))
-            })
-            .collect()
+        self.in_tenant(tenant, async |tx| {
+            let rows = stock_movement::Entity::find()
+                .select_only()
+                .column(stock_movement::Column::WarehouseId)
+                .column(stock_movement::Column::Sku)
+                .column_as(sum_i64(stock_movement::Column::OnHandDelta), "on_hand")
+                .column_as(sum_i64(stock_movement::Column::ReservedDelta), "reserved")
+                .column_as(sum_i64(stock_movement::Column::IncomingDelta), "incoming")
+                .filter(stock_movement::Column::TenantId.eq(tenant.into_uuid()))
+                .group_by(stock_movement::Column::WarehouseId)
+                .group_by(stock_movement::Column::Sku)
+                .into_model::<SumsRow>()
+                .all(tx)
+                .await
+                .map_err(store_err)?;
+            rows.into_iter()
+                .map(|r| {
+                    Ok((
+                        (
+                            WarehouseId::from_uuid(r.warehouse_id.unwrap_or_default()),
+                            Sku::parse(&r.sku).map_err(bad)?,
+                        ),
+                        StockDelta {
+                            on_hand: r.on_hand,
+                            reserved: r.reserved,
+                            incoming: r.incoming,
+                        },
+                    ))
+                })
+                .collect()
+        })
+        .await
     }
 
     async fn daily_demand(
@@ -256,75 +271,81 @@ impl StockQueries for SqlStore {
         days: u32,
         until: DateTime<Utc>,
     ) -> Result<HashMap<Sku, Vec<u32>>, StoreError> {
-        let since = until - Duration::days(i64::from(days));
-        // Orders' reservations are demand, whether or not stock covered them all.
-        let rows = stock_movement::Entity::find()
-            .select_only()
-            .column(stock_movement::Column::Sku)
-            .column(stock_movement::Column::OccurredAt)
-            .column(stock_movement::Column::ReservedDelta)
-            .filter(stock_movement::Column::TenantId.eq(tenant.into_uuid()))
-            .filter(stock_movement::Column::Sku.is_in(skus.iter().map(Sku::as_str)))
-            .filter(stock_movement::Column::Kind.eq("reservation"))
-            .filter(stock_movement::Column::Reference.like("order:%"))
-            .filter(stock_movement::Column::OccurredAt.gt(since))
-            .filter(stock_movement::Column::OccurredAt.lte(until))
-            .into_model::<DemandRow>()
-            .all(&self.db)
-            .await
-            .map_err(store_err)?;
-        let mut demand: HashMap<Sku, Vec<u32>> = skus
-            .iter()
-            .map(|s| (s.clone(), vec![0; days as usize]))
-            .collect();
-        for r in rows {
-            let age = (until - r.occurred_at)
-                .num_days()
-                .clamp(0, i64::from(days) - 1) as usize;
-            if let Some(series) = Sku::parse(&r.sku).ok().and_then(|s| demand.get_mut(&s)) {
-                let slot = series.len() - 1 - age;
-                series[slot] = series[slot].saturating_add(r.reserved_delta.max(0) as u32);
+        self.in_tenant(tenant, async |tx| {
+            let since = until - Duration::days(i64::from(days));
+            // Orders' reservations are demand, whether or not stock covered them all.
+            let rows = stock_movement::Entity::find()
+                .select_only()
+                .column(stock_movement::Column::Sku)
+                .column(stock_movement::Column::OccurredAt)
+                .column(stock_movement::Column::ReservedDelta)
+                .filter(stock_movement::Column::TenantId.eq(tenant.into_uuid()))
+                .filter(stock_movement::Column::Sku.is_in(skus.iter().map(Sku::as_str)))
+                .filter(stock_movement::Column::Kind.eq("reservation"))
+                .filter(stock_movement::Column::Reference.like("order:%"))
+                .filter(stock_movement::Column::OccurredAt.gt(since))
+                .filter(stock_movement::Column::OccurredAt.lte(until))
+                .into_model::<DemandRow>()
+                .all(tx)
+                .await
+                .map_err(store_err)?;
+            let mut demand: HashMap<Sku, Vec<u32>> = skus
+                .iter()
+                .map(|s| (s.clone(), vec![0; days as usize]))
+                .collect();
+            for r in rows {
+                let age = (until - r.occurred_at)
+                    .num_days()
+                    .clamp(0, i64::from(days) - 1) as usize;
+                if let Some(series) = Sku::parse(&r.sku).ok().and_then(|s| demand.get_mut(&s)) {
+                    let slot = series.len() - 1 - age;
+                    series[slot] = series[slot].saturating_add(r.reserved_delta.max(0) as u32);
+                }
             }
-        }
-        Ok(demand)
+            Ok(demand)
+        })
+        .await
     }
 
     async fn valuation_rows(&self, tenant: TenantId) -> Result<Vec<ValuationRow>, StoreError> {
-        let levels = tenant_levels(tenant)
-            .filter(stock_level::Column::OnHand.gt(0))
-            .all(&self.db)
-            .await
-            .map_err(store_err)?;
-        let products: HashMap<String, (Option<i64>, Option<String>)> = product::Entity::find()
-            .filter(product::Column::TenantId.eq(tenant.into_uuid()))
-            .filter(product::Column::AverageCostMinor.is_not_null())
-            .all(&self.db)
-            .await
-            .map_err(store_err)?
-            .into_iter()
-            .map(|p| (p.sku, (p.average_cost_minor, p.average_cost_currency)))
-            .collect();
-        let warehouses: HashMap<uuid::Uuid, String> = warehouse::Entity::find()
-            .filter(warehouse::Column::TenantId.eq(tenant.into_uuid()))
-            .all(&self.db)
-            .await
-            .map_err(store_err)?
-            .into_iter()
-            .map(|w| (w.id, w.code))
-            .collect();
-        let mut rows = Vec::new();
-        for l in levels {
-            let Some((Some(amount), Some(currency))) = products.get(&l.sku) else {
-                continue;
-            };
-            rows.push(ValuationRow {
-                warehouse: warehouses.get(&l.warehouse_id).cloned().unwrap_or_default(),
-                sku: Sku::parse(&l.sku).map_err(bad)?,
-                on_hand: Quantity::new(l.on_hand).map_err(bad)?,
-                average_cost: Money::new(*amount, Currency::parse(currency).map_err(bad)?),
-            });
-        }
-        Ok(rows)
+        self.in_tenant(tenant, async |tx| {
+            let levels = tenant_levels(tenant)
+                .filter(stock_level::Column::OnHand.gt(0))
+                .all(tx)
+                .await
+                .map_err(store_err)?;
+            let products: HashMap<String, (Option<i64>, Option<String>)> = product::Entity::find()
+                .filter(product::Column::TenantId.eq(tenant.into_uuid()))
+                .filter(product::Column::AverageCostMinor.is_not_null())
+                .all(tx)
+                .await
+                .map_err(store_err)?
+                .into_iter()
+                .map(|p| (p.sku, (p.average_cost_minor, p.average_cost_currency)))
+                .collect();
+            let warehouses: HashMap<uuid::Uuid, String> = warehouse::Entity::find()
+                .filter(warehouse::Column::TenantId.eq(tenant.into_uuid()))
+                .all(tx)
+                .await
+                .map_err(store_err)?
+                .into_iter()
+                .map(|w| (w.id, w.code))
+                .collect();
+            let mut rows = Vec::new();
+            for l in levels {
+                let Some((Some(amount), Some(currency))) = products.get(&l.sku) else {
+                    continue;
+                };
+                rows.push(ValuationRow {
+                    warehouse: warehouses.get(&l.warehouse_id).cloned().unwrap_or_default(),
+                    sku: Sku::parse(&l.sku).map_err(bad)?,
+                    on_hand: Quantity::new(l.on_hand).map_err(bad)?,
+                    average_cost: Money::new(*amount, Currency::parse(currency).map_err(bad)?),
+                });
+            }
+            Ok(rows)
+        })
+        .await
     }
 
     async fn transfer(
@@ -332,22 +353,28 @@ impl StockQueries for SqlStore {
         tenant: TenantId,
         id: TransferId,
     ) -> Result<Option<Transfer>, StoreError> {
-        stock_transfer::Entity::find_by_id(id.into_uuid())
-            .filter(stock_transfer::Column::TenantId.eq(tenant.into_uuid()))
-            .one(&self.db)
-            .await
-            .map_err(store_err)?
-            .map(to_transfer)
-            .transpose()
+        self.in_tenant(tenant, async |tx| {
+            stock_transfer::Entity::find_by_id(id.into_uuid())
+                .filter(stock_transfer::Column::TenantId.eq(tenant.into_uuid()))
+                .one(tx)
+                .await
+                .map_err(store_err)?
+                .map(to_transfer)
+                .transpose()
+        })
+        .await
     }
 
     async fn hold(&self, tenant: TenantId, id: HoldId) -> Result<Option<Hold>, StoreError> {
-        reservation_hold::Entity::find_by_id(id.into_uuid())
-            .filter(reservation_hold::Column::TenantId.eq(tenant.into_uuid()))
-            .one(&self.db)
-            .await
-            .map_err(store_err)?
-            .map(to_hold)
-            .transpose()
+        self.in_tenant(tenant, async |tx| {
+            reservation_hold::Entity::find_by_id(id.into_uuid())
+                .filter(reservation_hold::Column::TenantId.eq(tenant.into_uuid()))
+                .one(tx)
+                .await
+                .map_err(store_err)?
+                .map(to_hold)
+                .transpose()
+        })
+        .await
     }
 }

@@ -51,8 +51,9 @@ impl SqlStore {
     /// Brings the schema up to date. Safe to run at every start.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         Migrator::up(&self.db, None).await.map_err(store_err)?;
-        // Idempotent: also covers tenant tables of migrations applied after the RLS one.
-        migrations::apply_policies(&self.db)
+        // Idempotent: also covers tenant tables of migrations applied after the RLS one, and
+        // forces the policies on the owner (the app) for every one of them.
+        migrations::apply_forced_policies(&self.db)
             .await
             .map_err(store_err)
     }
@@ -86,6 +87,33 @@ impl SqlStore {
                 .map_err(store_err)?;
         }
         Ok(tx)
+    }
+
+    /// Runs `f` in a [`begin_tenant`](Self::begin_tenant) transaction and commits: every
+    /// tenant-scoped read and write that is not part of a unit of work goes through here, so
+    /// row-level security admits only `tenant`'s rows. `f` must use only `tx` (SQLite has one
+    /// connection: acquiring another while this transaction is open would deadlock).
+    pub(crate) async fn in_tenant<T, E: From<StoreError>>(
+        &self,
+        tenant: kernel::TenantId,
+        f: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let tx = self.begin_tenant(tenant).await?;
+        let out = f(&tx).await?;
+        tx.commit().await.map_err(store_err)?;
+        Ok(out)
+    }
+
+    /// Runs `f` in a [`begin_all_tenants`](Self::begin_all_tenants) transaction and commits.
+    /// Each caller says in one line why it must see every tenant.
+    pub(crate) async fn across_tenants<T, E: From<StoreError>>(
+        &self,
+        f: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let tx = self.begin_all_tenants().await?;
+        let out = f(&tx).await?;
+        tx.commit().await.map_err(store_err)?;
+        Ok(out)
     }
 
     /// Readiness: can we run a query right now?

@@ -8,7 +8,7 @@ use kernel::{EventEnvelope, StoreError, TenantId};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use std::time::Duration;
 use uuid::Uuid;
@@ -79,34 +79,40 @@ impl SqlStore {
         s: &Subscription,
         secret: &str,
     ) -> Result<(), StoreError> {
-        subscription::Entity::insert(subscription::ActiveModel {
-            id: Set(s.id),
-            tenant_id: Set(s.tenant_id.into_uuid()),
-            url: Set(s.url.as_str().to_owned()),
-            events: Set(serde_json::json!(
-                s.events.iter().map(|e| e.as_str()).collect::<Vec<_>>()
-            )),
-            secret: Set(secret.to_owned()),
-            active: Set(s.active),
-            consecutive_failures: Set(s.consecutive_failures as i32),
-            created_at: Set(s.created_at),
+        self.in_tenant(s.tenant_id, async |tx| {
+            subscription::Entity::insert(subscription::ActiveModel {
+                id: Set(s.id),
+                tenant_id: Set(s.tenant_id.into_uuid()),
+                url: Set(s.url.as_str().to_owned()),
+                events: Set(serde_json::json!(
+                    s.events.iter().map(|e| e.as_str()).collect::<Vec<_>>()
+                )),
+                secret: Set(secret.to_owned()),
+                active: Set(s.active),
+                consecutive_failures: Set(s.consecutive_failures as i32),
+                created_at: Set(s.created_at),
+            })
+            .exec_without_returning(tx)
+            .await
+            .map_err(store_err)?;
+            Ok(())
         })
-        .exec_without_returning(&self.db)
         .await
-        .map_err(store_err)?;
-        Ok(())
     }
 
     pub async fn subscriptions(&self, tenant: TenantId) -> Result<Vec<Subscription>, StoreError> {
-        subscription::Entity::find()
-            .filter(subscription::Column::TenantId.eq(tenant.into_uuid()))
-            .order_by_asc(subscription::Column::Id)
-            .all(&self.db)
-            .await
-            .map_err(store_err)?
-            .into_iter()
-            .map(to_subscription)
-            .collect()
+        self.in_tenant(tenant, async |tx| {
+            subscription::Entity::find()
+                .filter(subscription::Column::TenantId.eq(tenant.into_uuid()))
+                .order_by_asc(subscription::Column::Id)
+                .all(tx)
+                .await
+                .map_err(store_err)?
+                .into_iter()
+                .map(to_subscription)
+                .collect()
+        })
+        .await
     }
 
     /// Removes a subscription and its deliveries; false if the tenant has no such subscription.
@@ -115,13 +121,16 @@ impl SqlStore {
         tenant: TenantId,
         id: Uuid,
     ) -> Result<bool, StoreError> {
-        let result = subscription::Entity::delete_many()
-            .filter(subscription::Column::TenantId.eq(tenant.into_uuid()))
-            .filter(subscription::Column::Id.eq(id))
-            .exec(&self.db)
-            .await
-            .map_err(store_err)?;
-        Ok(result.rows_affected == 1)
+        self.in_tenant(tenant, async |tx| {
+            let result = subscription::Entity::delete_many()
+                .filter(subscription::Column::TenantId.eq(tenant.into_uuid()))
+                .filter(subscription::Column::Id.eq(id))
+                .exec(tx)
+                .await
+                .map_err(store_err)?;
+            Ok(result.rows_affected == 1)
+        })
+        .await
     }
 
     /// Creates a pending delivery of `event` for each active subscription of its tenant that
@@ -187,7 +196,8 @@ impl SqlStore {
         limit: u64,
         lease: Duration,
     ) -> Result<Vec<DueDelivery>, StoreError> {
-        let tx = self.db.begin().await.map_err(store_err)?;
+        // All tenants: the dispatcher sweeps due deliveries of every tenant.
+        let tx = self.begin_all_tenants().await?;
         let now = Utc::now();
         let mut query = delivery::Entity::find()
             .filter(delivery::Column::Status.eq("pending"))
@@ -239,32 +249,36 @@ impl SqlStore {
         status: u16,
     ) -> Result<(), StoreError> {
         let now = Utc::now();
-        delivery::Entity::update_many()
-            .col_expr(delivery::Column::Status, Expr::value("succeeded"))
-            .col_expr(
-                delivery::Column::Attempts,
-                Expr::value(d.delivery.attempts as i32 + 1),
-            )
-            .col_expr(
-                delivery::Column::LastStatusCode,
-                Expr::value(i32::from(status)),
-            )
-            .col_expr(
-                delivery::Column::LastError,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(delivery::Column::DeliveredAt, Expr::value(now))
-            .filter(delivery::Column::Id.eq(d.delivery.id))
-            .exec(&self.db)
-            .await
-            .map_err(store_err)?;
-        subscription::Entity::update_many()
-            .col_expr(subscription::Column::ConsecutiveFailures, Expr::value(0))
-            .filter(subscription::Column::Id.eq(d.delivery.subscription_id))
-            .exec(&self.db)
-            .await
-            .map_err(store_err)?;
-        Ok(())
+
+        self.in_tenant(d.tenant_id, async |tx| {
+            delivery::Entity::update_many()
+                .col_expr(delivery::Column::Status, Expr::value("succeeded"))
+                .col_expr(
+                    delivery::Column::Attempts,
+                    Expr::value(d.delivery.attempts as i32 + 1),
+                )
+                .col_expr(
+                    delivery::Column::LastStatusCode,
+                    Expr::value(i32::from(status)),
+                )
+                .col_expr(
+                    delivery::Column::LastError,
+                    Expr::value(Option::<String>::None),
+                )
+                .col_expr(delivery::Column::DeliveredAt, Expr::value(now))
+                .filter(delivery::Column::Id.eq(d.delivery.id))
+                .exec(tx)
+                .await
+                .map_err(store_err)?;
+            subscription::Entity::update_many()
+                .col_expr(subscription::Column::ConsecutiveFailures, Expr::value(0))
+                .filter(subscription::Column::Id.eq(d.delivery.subscription_id))
+                .exec(tx)
+                .await
+                .map_err(store_err)?;
+            Ok(())
+        })
+        .await
     }
 
     /// Records a failed attempt: retried at `retry_at`, or dead when `None`. Counts the failure
@@ -276,7 +290,7 @@ impl SqlStore {
         error: &str,
         retry_at: Option<DateTime<Utc>>,
     ) -> Result<Option<Subscription>, StoreError> {
-        let tx = self.db.begin().await.map_err(store_err)?;
+        let tx = self.begin_tenant(d.tenant_id).await?;
         delivery::Entity::update_many()
             .col_expr(
                 delivery::Column::Status,
@@ -340,22 +354,25 @@ impl SqlStore {
         subscription_id: Uuid,
         limit: u64,
     ) -> Result<Option<Vec<Delivery>>, StoreError> {
-        let owned = subscription::Entity::find_by_id(subscription_id)
-            .filter(subscription::Column::TenantId.eq(tenant.into_uuid()))
-            .one(&self.db)
-            .await
-            .map_err(store_err)?;
-        if owned.is_none() {
-            return Ok(None);
-        }
-        let rows = delivery::Entity::find()
-            .filter(delivery::Column::SubscriptionId.eq(subscription_id))
-            .order_by_desc(delivery::Column::Id)
-            .limit(limit)
-            .all(&self.db)
-            .await
-            .map_err(store_err)?;
-        Ok(Some(rows.iter().map(to_delivery).collect()))
+        self.in_tenant(tenant, async |tx| {
+            let owned = subscription::Entity::find_by_id(subscription_id)
+                .filter(subscription::Column::TenantId.eq(tenant.into_uuid()))
+                .one(tx)
+                .await
+                .map_err(store_err)?;
+            if owned.is_none() {
+                return Ok(None);
+            }
+            let rows = delivery::Entity::find()
+                .filter(delivery::Column::SubscriptionId.eq(subscription_id))
+                .order_by_desc(delivery::Column::Id)
+                .limit(limit)
+                .all(tx)
+                .await
+                .map_err(store_err)?;
+            Ok(Some(rows.iter().map(to_delivery).collect()))
+        })
+        .await
     }
 
     /// Sends a delivery again now, with a fresh set of attempts. False if not the tenant's.
@@ -365,16 +382,19 @@ impl SqlStore {
         subscription_id: Uuid,
         delivery_id: Uuid,
     ) -> Result<bool, StoreError> {
-        let result = delivery::Entity::update_many()
-            .col_expr(delivery::Column::Status, Expr::value("pending"))
-            .col_expr(delivery::Column::Attempts, Expr::value(0))
-            .col_expr(delivery::Column::NextAttemptAt, Expr::value(Utc::now()))
-            .filter(delivery::Column::TenantId.eq(tenant.into_uuid()))
-            .filter(delivery::Column::SubscriptionId.eq(subscription_id))
-            .filter(delivery::Column::Id.eq(delivery_id))
-            .exec(&self.db)
-            .await
-            .map_err(store_err)?;
-        Ok(result.rows_affected == 1)
+        self.in_tenant(tenant, async |tx| {
+            let result = delivery::Entity::update_many()
+                .col_expr(delivery::Column::Status, Expr::value("pending"))
+                .col_expr(delivery::Column::Attempts, Expr::value(0))
+                .col_expr(delivery::Column::NextAttemptAt, Expr::value(Utc::now()))
+                .filter(delivery::Column::TenantId.eq(tenant.into_uuid()))
+                .filter(delivery::Column::SubscriptionId.eq(subscription_id))
+                .filter(delivery::Column::Id.eq(delivery_id))
+                .exec(tx)
+                .await
+                .map_err(store_err)?;
+            Ok(result.rows_affected == 1)
+        })
+        .await
     }
 }

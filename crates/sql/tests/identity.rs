@@ -406,7 +406,9 @@ async fn row_level_security_hides_other_tenants_rows_from_a_plain_role_on_postgr
     place(s, a, None).await;
     place(s, a, None).await;
     place(s, b, None).await;
-    let conn = s.connection();
+    // Creating roles and switching to them takes the superuser (the store runs as tote_app).
+    let su = superuser(&db).await;
+    let conn = su.connection();
     // Roles are cluster-wide: create it once, tolerate a concurrent test doing the same.
     conn.execute_unprepared(
         "DO $$ BEGIN CREATE ROLE tote_rls_probe NOLOGIN; \
@@ -484,6 +486,157 @@ async fn row_level_security_hides_other_tenants_rows_from_a_plain_role_on_postgr
         3,
         "the deliberate bypass sees all"
     );
+    su.close().await.ok();
+}
+
+async fn superuser(db: &TestDb) -> SqlStore {
+    SqlStore::connect(&sql::SqlConfig {
+        url: db.superuser_url().expect("a PostgreSQL test database"),
+        max_connections: 2,
+    })
+    .await
+    .unwrap()
+}
+
+/// The app's own role owns the tables (it ran the migrations) yet is bound by the policies:
+/// they are forced. Outside any tenant setting a raw query sees no order although two tenants
+/// have some; with `app.tenant_id` it sees that tenant's only; and a row written for another
+/// tenant under a tenant setting is refused by the policy's `WITH CHECK`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forced_row_level_security_binds_the_owner_role_on_postgres() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let s = &db.store;
+    let (a, _) = tenant(s, "a@a.example", None).await;
+    let (b, _) = tenant(s, "b@b.example", None).await;
+    place(s, a, None).await;
+    place(s, a, None).await;
+    place(s, b, None).await;
+    let conn = s.connection();
+    let scalar = |sql: String| async move {
+        conn.query_one(Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            sql,
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap()
+    };
+    // The store's connection is the owner, and neither superuser nor BYPASSRLS.
+    assert_eq!(
+        scalar(
+            "SELECT count(*) AS n FROM pg_roles r JOIN pg_class c ON c.relowner = r.oid \
+             WHERE c.relname = 'orders' AND r.rolname = current_user \
+             AND NOT r.rolsuper AND NOT r.rolbypassrls"
+                .into()
+        )
+        .await,
+        1,
+        "the test store connects as the tables' owner, a plain role"
+    );
+    assert_eq!(
+        scalar(
+            "SELECT count(*) AS n FROM information_schema.columns c \
+             JOIN pg_class k ON k.relname = c.table_name AND k.relkind = 'r' \
+             WHERE c.column_name = 'tenant_id' AND c.table_schema = current_schema() \
+             AND NOT (k.relrowsecurity AND k.relforcerowsecurity)"
+                .into()
+        )
+        .await,
+        0,
+        "a tenant table whose row-level security is not forced"
+    );
+    assert_eq!(
+        scalar("SELECT count(*) AS n FROM orders".into()).await,
+        0,
+        "no tenant set: the owner sees no order"
+    );
+    let su = superuser(&db).await;
+    let all = su
+        .connection()
+        .query_one(Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT count(*) AS n FROM orders",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(all, 3, "the orders are there (the superuser sees them)");
+    su.close().await.ok();
+
+    let tx = conn.begin().await.unwrap();
+    tx.execute_unprepared(&format!(
+        "SELECT set_config('app.tenant_id', '{}', true)",
+        a.into_uuid()
+    ))
+    .await
+    .unwrap();
+    let n = tx
+        .query_one(Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT count(*) AS n FROM orders",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(n, 2, "tenant A sees its own two orders only");
+    // The per-request API-key look-up sets the bypass for its own query only, then puts the
+    // setting back: the rest of the transaction is still A's alone.
+    let keys = tx
+        .query_one(Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT count(*) AS n FROM api_keys k \
+             WHERE EXISTS (SELECT 1 FROM tote_active_api_key(k.hash))",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(keys, 1, "A's key is visible, and the function finds it");
+    let after = tx
+        .query_one(Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT count(*) AS n FROM orders",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(after, 2, "the look-up's bypass did not outlive its query");
+    // A copy of one of A's orders, once for A (accepted), once for B (refused).
+    tx.execute_unprepared("CREATE TEMP TABLE copy ON COMMIT DROP AS SELECT * FROM orders LIMIT 1")
+        .await
+        .unwrap();
+    tx.execute_unprepared("UPDATE copy SET id = gen_random_uuid(), external_id = NULL")
+        .await
+        .unwrap();
+    tx.execute_unprepared("INSERT INTO orders SELECT * FROM copy")
+        .await
+        .expect("a row of the tenant set is accepted");
+    tx.execute_unprepared(&format!(
+        "UPDATE copy SET id = gen_random_uuid(), tenant_id = '{}'",
+        b.into_uuid()
+    ))
+    .await
+    .unwrap();
+    let refused = tx
+        .execute_unprepared("INSERT INTO orders SELECT * FROM copy")
+        .await
+        .expect_err("a row of another tenant is refused");
+    assert!(
+        refused
+            .to_string()
+            .contains("violates row-level security policy"),
+        "{refused}"
+    );
+    tx.rollback().await.unwrap();
 }
 
 /// The units of work set `app.tenant_id` on their transaction: connected as a plain role that
@@ -499,7 +652,8 @@ async fn units_of_work_run_under_row_level_security_as_a_plain_role_on_postgres(
     let (a, _) = tenant(s, "a@a.example", None).await;
     let (b, _) = tenant(s, "b@b.example", None).await;
     place(s, a, None).await; // registers SKU-1 for A (as the owner connection)
-    let conn = s.connection();
+    let su = superuser(&db).await;
+    let conn = su.connection();
     conn.execute_unprepared(
         "DO $$ BEGIN CREATE ROLE tote_rls_app LOGIN NOSUPERUSER NOBYPASSRLS; \
          EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
@@ -511,10 +665,7 @@ async fn units_of_work_run_under_row_level_security_as_a_plain_role_on_postgres(
     )
     .await
     .unwrap();
-    let url = db
-        .url
-        .replacen("postgres://postgres@", "postgres://tote_rls_app@", 1);
-    assert_ne!(url, db.url, "the test database URL names the postgres user");
+    let url = testkit::with_user(&db.url, "tote_rls_app");
     let app = SqlStore::connect(&sql::SqlConfig {
         url,
         max_connections: 4,
@@ -587,15 +738,33 @@ async fn units_of_work_run_under_row_level_security_as_a_plain_role_on_postgres(
     let sku = Sku::parse("SKU-1").unwrap();
     let level = StockQueries::levels(s, a, &sku).await.unwrap().remove(0);
     assert_eq!((level.on_hand.get(), level.reserved.get()), (10, 3));
-    // The wall is really up for this role: a read outside a unit of work sets no tenant and
-    // sees nothing. (That is why the app still connects as the owner: ADR 008.)
+    // Reads set their tenant too: A's read finds the order, B's does not, and a raw query
+    // outside any tenant setting sees nothing — the wall is up for this role.
     use order::ports::OrderQueries;
     assert!(
         OrderQueries::get(&app, a, order.id)
             .await
             .unwrap()
+            .is_some()
+    );
+    assert!(
+        OrderQueries::get(&app, b, order.id)
+            .await
+            .unwrap()
             .is_none()
     );
-    assert!(OrderQueries::get(s, a, order.id).await.unwrap().is_some());
+    let raw = app
+        .connection()
+        .query_one(Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT count(*) AS n FROM orders",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(raw, 0);
     app.close().await.ok();
+    su.close().await.ok();
 }

@@ -13,6 +13,19 @@ pub fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
+/// The role the code under test connects as on PostgreSQL: it owns its test database and runs
+/// the migrations, like the app in production, but is neither superuser nor `BYPASSRLS` — so
+/// the forced row-level security policies bind it, and a query that forgets its tenant sees
+/// nothing (docs/adr/008). Trust authentication makes it passwordless locally.
+pub const TEST_APP_ROLE: &str = "tote_app";
+
+/// `url` with its user replaced by `user` (any password dropped).
+pub fn with_user(url: &str, user: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("url has a scheme");
+    let host = rest.split_once('@').map_or(rest, |(_, host)| host);
+    format!("{scheme}://{user}@{host}")
+}
+
 /// Declares, for each named `async fn name(backend: Backend)`, a module `name` with two tests:
 /// `on_postgres` and `on_sqlite`. Every storage-touching scenario runs on both databases.
 #[macro_export]
@@ -40,6 +53,7 @@ pub enum Backend {
 
 /// A fresh, migrated database that is removed when dropped.
 pub struct TestDb {
+    /// What the code under test connects with: on PostgreSQL as [`TEST_APP_ROLE`].
     pub url: String,
     pub store: SqlStore,
     cleanup: Cleanup,
@@ -72,18 +86,38 @@ impl TestDb {
         .unwrap_or_else(|e| {
             panic!("cannot reach PostgreSQL at {admin_url} ({e}); is it running? `make services`")
         });
+        // Roles are cluster-wide: create it once, tolerate a concurrent test doing the same.
         admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .execute_unprepared(&format!(
+                "DO $$ BEGIN CREATE ROLE {TEST_APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS; \
+                 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+            ))
+            .await
+            .expect("create the test app role");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name} OWNER {TEST_APP_ROLE}"))
             .await
             .expect("create test database");
         admin.close().await.ok();
         let (base, _) = admin_url.rsplit_once('/').expect("url has a database part");
-        let url = format!("{base}/{name}");
+        let url = with_user(&format!("{base}/{name}"), TEST_APP_ROLE);
         let store = connect_and_migrate(&url).await;
         Self {
             url,
             store,
             cleanup: Cleanup::Postgres { admin_url, name },
+        }
+    }
+
+    /// The same database as the server's superuser (PostgreSQL only): for tests that create
+    /// roles or look past row-level security on purpose.
+    pub fn superuser_url(&self) -> Option<String> {
+        match &self.cleanup {
+            Cleanup::Postgres { admin_url, name } => {
+                let (base, _) = admin_url.rsplit_once('/').expect("url has a database part");
+                Some(format!("{base}/{name}"))
+            }
+            Cleanup::SqliteFile(_) => None,
         }
     }
 
