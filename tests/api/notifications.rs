@@ -179,7 +179,11 @@ async fn another_tenant_sees_neither_templates_nor_log_and_bad_templates_are_ref
         )
         .await;
     let items = theirs.body["items"].as_array().unwrap();
-    assert_eq!(items.len(), 4);
+    assert_eq!(
+        items.len(),
+        5,
+        "every kind, the account owner's webhook notice included"
+    );
     assert!(
         items.iter().all(|t| t["customised"] == false),
         "{}",
