@@ -10,6 +10,7 @@ mod machine;
 mod orders;
 mod pg;
 mod pgbench;
+mod picking;
 mod report;
 mod scale;
 mod scale_seed;

@@ -55,6 +55,9 @@ pub struct Options {
     pub reseed: bool,
     #[arg(long, default_value = "tote_bench_scale")]
     pub scale_database: String,
+    /// Orders in the batch pick-list scenario.
+    #[arg(long, default_value_t = 500)]
+    pub pick_orders: usize,
     /// Fresh starts of the binary to time.
     #[arg(long, default_value_t = 5)]
     pub starts: usize,
@@ -114,6 +117,7 @@ pub async fn smoke() -> Result<()> {
             &uuid::Uuid::now_v7().simple().to_string()[20..]
         ),
         starts: 1,
+        pick_orders: 50,
         tote_bin: None,
         out: None,
         skip: Vec::new(),
@@ -165,6 +169,7 @@ async fn run(options: &Options, out: Option<&Path>, command: &str) -> Result<Rep
         scale: None,
         sqlite: None,
         startup: None,
+        picking: None,
     };
     if options.runs("ceiling") {
         crate::progress!("==> 1+2. order placement on PostgreSQL, and the pgbench ceiling");
@@ -190,6 +195,15 @@ async fn run(options: &Options, out: Option<&Path>, command: &str) -> Result<Rep
     if options.runs("startup") {
         crate::progress!("==> 6. start-up and memory of the binary");
         report.startup = outcome(start_up(options).await);
+        save(&report, out)?;
+    }
+    if options.runs("picking") {
+        crate::progress!(
+            "==> 7. a batch pick list for {} orders",
+            options.pick_orders
+        );
+        let runs = if options.duration <= 1 { 3 } else { 30 };
+        report.picking = Some(Ok(crate::picking::run(options.pick_orders, 3, 1000, runs)));
         save(&report, out)?;
     }
     if options.runs("scale") {
@@ -378,6 +392,10 @@ fn produced_numbers(report: &Report) -> Result<()> {
     match &report.sqlite {
         Some(Ok(t)) if placed(t) => {}
         _ => missing.push("order placement on SQLite"),
+    }
+    match &report.picking {
+        Some(Ok(p)) if p.latency.count > 0 && p.pick_lines > 0 => {}
+        _ => missing.push("batch pick list"),
     }
     match &report.startup {
         Some(Ok(s))
