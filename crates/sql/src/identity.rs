@@ -418,10 +418,27 @@ impl RefreshTokenRepository for SqlStore {
     }
 
     async fn session_active(&self, family: Uuid) -> Result<bool, StoreError> {
+        // Every request with an access token asks this: on PostgreSQL one prepared statement
+        // that bypasses RLS for its own query only (`tote_session_active`, migration 000016).
+        if self.db.get_database_backend() == DatabaseBackend::Postgres {
+            let row = self
+                .db
+                .query_one(Statement::from_sql_and_values(
+                    DatabaseBackend::Postgres,
+                    "SELECT tote_session_active($1) AS open",
+                    [family.into()],
+                ))
+                .await
+                .map_err(store_err)?;
+            return match row {
+                Some(r) => r.try_get::<bool>("", "open").map_err(store_err),
+                None => Ok(false),
+            };
+        }
         let query = refresh_token::Entity::find()
             .filter(refresh_token::Column::FamilyId.eq(family))
             .filter(refresh_token::Column::RevokedAt.is_null());
-        // All tenants: the port names the session family only (checked on every JWT request).
+        // SQLite: no row-level security; the transaction is a formality.
         let n = self
             .across_tenants(async |tx| query.count(tx).await.map_err(store_err))
             .await?;
