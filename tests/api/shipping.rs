@@ -552,6 +552,34 @@ async fn the_rate_table_prices_labels_and_answers_the_public_quote(backend: Back
     )
     .await;
     assert_eq!(order.body["status"], "delivered", "{}", order.body);
+    // The parcel's own events are on the order's timeline: created once, updated once (the
+    // repeated scans announced nothing).
+    let timeline = send(
+        &app,
+        &seller,
+        Method::GET,
+        &format!("/api/v1/orders/{order_id}/timeline"),
+        None,
+    )
+    .await;
+    let kinds: Vec<&str> = timeline
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "shipment.created").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "shipment.updated").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert!(kinds.contains(&"order.delivered"), "{kinds:?}");
 }
 
 async fn bad_shipping_requests_are_refused_and_change_nothing(backend: Backend) {

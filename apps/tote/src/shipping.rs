@@ -14,7 +14,7 @@ use kernel::{
 use order::{NewShipment, Order, OrderError, OrderStatus, Shipment};
 use sql::SqlStore;
 use std::sync::Arc;
-use warehouse::labels::{LabelStore, ShipmentLabel, current_status};
+use warehouse::labels::{LabelStore, ShipmentLabel, current_status, new_events, shipment_updated};
 use warehouse::{
     CarrierError, CustomsLine, Parcel, Rate, RateRequest, RateTable, ServiceLevel, ShipFrom,
     ShipTo, ShippingCarrier, TableRateCarrier, TrackingEvent, TrackingStatus, shop_rates,
@@ -275,14 +275,34 @@ impl Shipping {
         events: Vec<TrackingEvent>,
     ) -> Result<(ShipmentLabel, Vec<TrackingEvent>), ShippingError> {
         let label = self.label(ctx, shipment).await?;
-        let mut all = self.store.tracking_events(ctx.tenant_id, shipment).await?;
-        all.extend(events.iter().cloned());
+        let stored = self.store.tracking_events(ctx.tenant_id, shipment).await?;
+        let new = new_events(&stored, &events);
+        if new.is_empty() {
+            return Ok((label, stored));
+        }
+        let mut all = stored.clone();
+        all.extend(new.iter().cloned());
         let Some((status, at)) = current_status(&all) else {
-            return Ok((label, all));
+            return Ok((label, stored));
         };
         let delivered_at = (status == TrackingStatus::Delivered).then_some(at);
+        let announce = shipment_updated(
+            &label,
+            status,
+            &new,
+            stored.len(),
+            Some(ctx.correlation_id),
+            Utc::now(),
+        );
         self.store
-            .record_tracking(ctx.tenant_id, shipment, &events, status, delivered_at)
+            .record_tracking(
+                ctx.tenant_id,
+                shipment,
+                &new,
+                status,
+                delivered_at,
+                &[announce],
+            )
             .await?;
         if status == TrackingStatus::Delivered {
             self.deliver_order_if_done(orders, ctx, label.order_id)

@@ -72,6 +72,35 @@ impl OrderEvent {
     }
 }
 
+impl OrderEvent {
+    /// A parcel also announces itself as `shipment.created` (its own aggregate, version 1),
+    /// for consumers that follow shipments rather than orders (live updates, channels).
+    pub fn shipment_envelope(
+        &self,
+        order: &Order,
+        ctx: &RequestContext,
+        now: DateTime<Utc>,
+    ) -> Option<EventEnvelope> {
+        let Self::Shipped(shipment) = self else {
+            return None;
+        };
+        let mut payload = shipment_json(shipment);
+        payload["order_id"] = json!(order.id);
+        payload["external_id"] = json!(order.external_id);
+        payload["order_status"] = json!(order.status);
+        Some(EventEnvelope::new(
+            "shipment.created",
+            order.tenant_id,
+            now,
+            "shipment",
+            shipment.id.into_uuid(),
+            1,
+            payload,
+            Some(ctx.correlation_id),
+        ))
+    }
+}
+
 fn summary(order: &Order) -> Value {
     json!({
         "order_id": order.id,
@@ -126,5 +155,37 @@ mod tests {
         assert_eq!(envelope.payload["lines"][0]["allocated"], 2);
         assert_eq!(envelope.correlation_id, Some(ctx.correlation_id));
         assert!(!envelope.payload.to_string().contains("Main St"));
+        assert!(
+            OrderEvent::Created
+                .shipment_envelope(&o, &ctx, now())
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_parcel_is_announced_as_its_own_shipment_created_event() {
+        let mut o = order(vec![line("A", 2)]);
+        o.allocate(&[Quantity::new(2).unwrap()], crate::Cutoff::DEFAULT, now())
+            .unwrap();
+        let shipment = Shipment {
+            id: kernel::ShipmentId::new(),
+            order_id: o.id,
+            carrier: "ups".into(),
+            service: None,
+            tracking_number: Some("1Z1".into()),
+            tracking_url: None,
+            lines: vec![],
+            shipped_at: now(),
+        };
+        let ctx = RequestContext::new(o.tenant_id, "api_key:x");
+        let e = OrderEvent::Shipped(Box::new(shipment.clone()))
+            .shipment_envelope(&o, &ctx, now())
+            .expect("a shipment event");
+        assert_eq!(e.event_type, "shipment.created");
+        assert_eq!(e.aggregate_type, "shipment");
+        assert_eq!(e.aggregate_id, shipment.id.into_uuid());
+        assert_eq!(e.payload["order_id"], json!(o.id));
+        assert_eq!(e.payload["tracking_number"], "1Z1");
+        assert!(!e.payload.to_string().contains("Main St"), "no address");
     }
 }

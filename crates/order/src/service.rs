@@ -238,10 +238,14 @@ pub(crate) fn outbox_events(
     now: DateTime<Utc>,
 ) -> Vec<kernel::EventEnvelope> {
     let events = order.take_events();
-    events
-        .iter()
-        .map(|e| e.to_envelope(order, ctx, now))
-        .collect()
+    let mut out = Vec::with_capacity(events.len());
+    for e in &events {
+        out.push(e.to_envelope(order, ctx, now));
+        if let Some(shipment) = e.shipment_envelope(order, ctx, now) {
+            out.push(shipment);
+        }
+    }
+    out
 }
 
 /// Gives back everything the order still holds.

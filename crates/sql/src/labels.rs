@@ -233,6 +233,7 @@ impl LabelStore for SqlStore {
         events: &[TrackingEvent],
         status: TrackingStatus,
         delivered_at: Option<DateTime<Utc>>,
+        announce: &[kernel::EventEnvelope],
     ) -> Result<usize, StoreError> {
         let tx = self.begin_tenant(tenant).await?;
         let mut added = 0;
@@ -274,6 +275,7 @@ impl LabelStore for SqlStore {
             .exec(&tx)
             .await
             .map_err(store_err)?;
+        crate::outbox::append(&tx, announce).await?;
         tx.commit().await.map_err(store_err)?;
         Ok(added)
     }

@@ -283,8 +283,20 @@ impl OrderQueries for SqlStore {
                 .all(tx)
                 .await
                 .map_err(store_err)?;
-            // The order's own events and those of its returns.
+            // The order's own events and those of its returns and parcels.
             let mut aggregates = crate::returns::ids_of_order(tx, tenant, id).await?;
+            aggregates.extend(
+                crate::entities::shipment::Entity::find()
+                    .select_only()
+                    .column(crate::entities::shipment::Column::Id)
+                    .filter(crate::entities::shipment::Column::TenantId.eq(tenant.into_uuid()))
+                    .filter(crate::entities::shipment::Column::OrderId.eq(id.into_uuid()))
+                    .limit(100)
+                    .into_tuple::<uuid::Uuid>()
+                    .all(tx)
+                    .await
+                    .map_err(store_err)?,
+            );
             aggregates.push(id.into_uuid());
             let events = outbox_event::Entity::find()
                 .filter(outbox_event::Column::TenantId.eq(tenant.into_uuid()))

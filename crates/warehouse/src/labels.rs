@@ -112,6 +112,50 @@ pub fn current_status(events: &[TrackingEvent]) -> Option<(TrackingStatus, DateT
     events.iter().max_by_key(|e| e.at).map(|e| (e.status, e.at))
 }
 
+/// The events in `incoming` not yet in `stored` (same time and status = same event), once each.
+pub fn new_events(stored: &[TrackingEvent], incoming: &[TrackingEvent]) -> Vec<TrackingEvent> {
+    let mut out: Vec<TrackingEvent> = Vec::new();
+    for e in incoming {
+        let known = |x: &TrackingEvent| x.at == e.at && x.status == e.status;
+        if !stored.iter().any(known) && !out.iter().any(known) {
+            out.push(e.clone());
+        }
+    }
+    out
+}
+
+/// `shipment.updated`: where the parcel now stands and the scans that moved it. Version 1 is
+/// `shipment.created`; each batch of new scans takes the number of scans known so far plus 1,
+/// so a shipment's events stay in order. No address, no price.
+pub fn shipment_updated(
+    label: &ShipmentLabel,
+    status: TrackingStatus,
+    new: &[TrackingEvent],
+    scans_known: usize,
+    correlation_id: Option<kernel::CorrelationId>,
+    now: DateTime<Utc>,
+) -> kernel::EventEnvelope {
+    kernel::EventEnvelope::new(
+        "shipment.updated",
+        label.tenant_id,
+        now,
+        "shipment",
+        label.shipment_id.into_uuid(),
+        1 + scans_known as i64,
+        serde_json::json!({
+            "shipment_id": label.shipment_id,
+            "order_id": label.order_id,
+            "carrier": label.carrier,
+            "tracking_number": label.tracking_number,
+            "status": status.as_str(),
+            "events": new.iter().map(|e| serde_json::json!({
+                "at": e.at, "status": e.status.as_str(), "message": e.message, "location": e.location,
+            })).collect::<Vec<_>>(),
+        }),
+        correlation_id,
+    )
+}
+
 /// Storage of labels, their tracking events and the tenant's rate table.
 #[async_trait]
 pub trait LabelStore: Send + Sync {
@@ -132,8 +176,9 @@ pub trait LabelStore: Send + Sync {
         tenant: TenantId,
         order: OrderId,
     ) -> Result<Vec<ShipmentLabel>, StoreError>;
-    /// Adds the events not yet stored (same time and status = same event) and sets the
-    /// label's status; returns how many were new.
+    /// Adds the events not yet stored (same time and status = same event), sets the label's
+    /// status and writes `announce` to the outbox, all in one transaction; returns how many
+    /// events were new.
     async fn record_tracking(
         &self,
         tenant: TenantId,
@@ -141,6 +186,7 @@ pub trait LabelStore: Send + Sync {
         events: &[TrackingEvent],
         status: TrackingStatus,
         delivered_at: Option<DateTime<Utc>>,
+        announce: &[kernel::EventEnvelope],
     ) -> Result<usize, StoreError>;
     /// Oldest first.
     async fn tracking_events(
@@ -199,6 +245,19 @@ mod tests {
             event(12, Delivered),
         ];
         assert_eq!(current_status(&events), Some((Delivered, at(10))));
+    }
+
+    #[test]
+    fn only_scans_not_seen_before_are_new_and_each_once() {
+        use TrackingStatus::*;
+        let stored = [event(7, InTransit)];
+        let incoming = [
+            event(7, InTransit),
+            event(9, Delivered),
+            event(9, Delivered),
+        ];
+        assert_eq!(new_events(&stored, &incoming), vec![event(9, Delivered)]);
+        assert!(new_events(&stored, &stored).is_empty());
     }
 
     #[test]

@@ -165,7 +165,10 @@ async fn a_shipment_consumes_exactly_its_units_and_is_recorded() {
         .unwrap();
     assert_eq!(order.status, OrderStatus::PartiallyShipped);
     assert_eq!(shipment.lines[0].quantity, q(2));
-    assert_eq!(*log.lock().unwrap(), ["update", "order.shipped"]);
+    assert_eq!(
+        *log.lock().unwrap(),
+        ["update", "order.shipped", "shipment.created"]
+    );
 }
 
 #[tokio::test]
