@@ -66,7 +66,13 @@ async fn bin(app: &TestApp, seller: &Seller, warehouse: &str, code: &str, walk: 
     .await;
 }
 
-async fn put_away(app: &TestApp, seller: &Seller, bin: &str, sku: &str, quantity: i64) -> e2e::Reply {
+async fn put_away(
+    app: &TestApp,
+    seller: &Seller,
+    bin: &str,
+    sku: &str,
+    quantity: i64,
+) -> e2e::Reply {
     send(
         app,
         seller,
@@ -143,12 +149,25 @@ async fn a_batch_pick_list_walks_the_bins_in_order_and_packing_finishes_the_orde
         .map(|b| b["code"].as_str().unwrap())
         .collect();
     assert_eq!(codes, ["A-01", "B-01"]);
-    let nowhere = send(&app, &seller, Method::GET, "/api/v1/warehouses/NOPE/bins", None).await;
+    let nowhere = send(
+        &app,
+        &seller,
+        Method::GET,
+        "/api/v1/warehouses/NOPE/bins",
+        None,
+    )
+    .await;
     assert_eq!(nowhere.assert_problem(404), "not-found");
 
     // Put-away places on-hand units only.
-    assert_eq!(put_away(&app, &seller, "B-01", "TEE", 5).await.status, StatusCode::OK);
-    assert_eq!(put_away(&app, &seller, "A-01", "MUG", 5).await.status, StatusCode::OK);
+    assert_eq!(
+        put_away(&app, &seller, "B-01", "TEE", 5).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        put_away(&app, &seller, "A-01", "MUG", 5).await.status,
+        StatusCode::OK
+    );
     let over = put_away(&app, &seller, "A-01", "TEE", 1).await;
     assert_eq!(over.assert_problem(422), "exceeds-on-hand");
     let unknown = put_away(&app, &seller, "Z-99", "TEE", 1).await;
@@ -185,7 +204,10 @@ async fn a_batch_pick_list_walks_the_bins_in_order_and_packing_finishes_the_orde
     assert_eq!(walk, [(1, "A-01", "MUG", 1), (2, "B-01", "TEE", 3)]);
     let id = list["id"].as_str().unwrap().to_owned();
     for order in [&first, &second] {
-        assert_eq!(order_status(&app, &seller, order).await["status"], "picking");
+        assert_eq!(
+            order_status(&app, &seller, order).await["status"],
+            "picking"
+        );
     }
     // Picking orders are not allocated any more: a second list is refused, naming them.
     let again = send(
@@ -220,36 +242,94 @@ async fn a_batch_pick_list_walks_the_bins_in_order_and_packing_finishes_the_orde
     assert_eq!(in_bin(&app, &seller, "MUG", "A-01").await, 5);
 
     // A scan, then the same scan again: applied once, answered the same.
-    let one = ok(&app, &seller, Method::POST, &at("/scan"), scan(&s(1), "a-01", MUG_GTIN, 1)).await;
+    let one = ok(
+        &app,
+        &seller,
+        Method::POST,
+        &at("/scan"),
+        scan(&s(1), "a-01", MUG_GTIN, 1),
+    )
+    .await;
     assert_eq!(one["outcome"], "next");
     assert_eq!(one["next_line"]["seq"], 2);
-    let replay = ok(&app, &seller, Method::POST, &at("/scan"), scan(&s(1), "a-01", MUG_GTIN, 1)).await;
+    let replay = ok(
+        &app,
+        &seller,
+        Method::POST,
+        &at("/scan"),
+        scan(&s(1), "a-01", MUG_GTIN, 1),
+    )
+    .await;
     assert_eq!(replay, one);
     assert_eq!(in_bin(&app, &seller, "MUG", "A-01").await, 4);
-    let done = ok(&app, &seller, Method::POST, &at("/scan"), scan(&s(2), "B-01", "tee", 3)).await;
+    let done = ok(
+        &app,
+        &seller,
+        Method::POST,
+        &at("/scan"),
+        scan(&s(2), "B-01", "tee", 3),
+    )
+    .await;
     assert_eq!(done["outcome"], "complete");
     assert_eq!(in_bin(&app, &seller, "TEE", "B-01").await, 2);
     let finished = get(&app, &seller, &at("")).await;
     assert_eq!(finished["status"], "complete");
     assert!(finished["current_line"].is_null());
-    let late = send(&app, &seller, Method::POST, &at("/scan"), Some(scan(&s(3), "B-01", "TEE", 1))).await;
+    let late = send(
+        &app,
+        &seller,
+        Method::POST,
+        &at("/scan"),
+        Some(scan(&s(3), "B-01", "TEE", 1)),
+    )
+    .await;
     assert_eq!(late.assert_problem(409), "pick-list-complete");
 
     // The pick task: claim it, start, complete; the queue empties.
-    let claimed = ok(&app, &seller, Method::POST, "/api/v1/warehouse/tasks/claim", json!({ "kind": "pick" })).await;
+    let claimed = ok(
+        &app,
+        &seller,
+        Method::POST,
+        "/api/v1/warehouse/tasks/claim",
+        json!({ "kind": "pick" }),
+    )
+    .await;
     assert_eq!(claimed["task"]["reference"], format!("picklist:{id}"));
     let task = claimed["task"]["id"].as_str().unwrap().to_owned();
     let mine = get(&app, &seller, "/api/v1/warehouse/tasks/mine").await;
     assert_eq!(mine["items"].as_array().unwrap().len(), 1);
-    let early = send(&app, &seller, Method::POST, &format!("/api/v1/warehouse/tasks/{task}/complete"), None).await;
+    let early = send(
+        &app,
+        &seller,
+        Method::POST,
+        &format!("/api/v1/warehouse/tasks/{task}/complete"),
+        None,
+    )
+    .await;
     assert_eq!(early.assert_problem(409), "illegal-transition");
     for step in ["start", "complete"] {
-        ok(&app, &seller, Method::POST, &format!("/api/v1/warehouse/tasks/{task}/{step}"), json!({})).await;
+        ok(
+            &app,
+            &seller,
+            Method::POST,
+            &format!("/api/v1/warehouse/tasks/{task}/{step}"),
+            json!({}),
+        )
+        .await;
     }
-    assert!(get(&app, &seller, "/api/v1/warehouse/tasks/mine").await["items"].as_array().unwrap().is_empty());
+    assert!(
+        get(&app, &seller, "/api/v1/warehouse/tasks/mine").await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 
     // Packing the first order: the smallest box that holds it is suggested.
-    for (code, l, w, h) in [("L", 400, 300, 300), ("S", 200, 150, 100), ("M", 300, 200, 150)] {
+    for (code, l, w, h) in [
+        ("L", 400, 300, 300),
+        ("S", 200, 150, 100),
+        ("M", 300, 200, 150),
+    ] {
         ok(
             &app,
             &seller,
@@ -260,42 +340,115 @@ async fn a_batch_pick_list_walks_the_bins_in_order_and_packing_finishes_the_orde
         )
         .await;
     }
-    let dup_box = send(&app, &seller, Method::POST, "/api/v1/boxes", Some(json!({
+    let dup_box = send(
+        &app,
+        &seller,
+        Method::POST,
+        "/api/v1/boxes",
+        Some(json!({
         "code": "m", "length_mm": 1, "width_mm": 1, "height_mm": 1, "max_weight_g": 1,
-        "cost": { "amount_minor": 1, "currency": "USD" } }))).await;
+        "cost": { "amount_minor": 1, "currency": "USD" } })),
+    )
+    .await;
     assert_eq!(dup_box.assert_problem(409), "duplicate-box");
-    let session = ok(&app, &seller, Method::POST, "/api/v1/warehouse/pack-sessions", json!({ "order_id": first })).await;
+    let session = ok(
+        &app,
+        &seller,
+        Method::POST,
+        "/api/v1/warehouse/pack-sessions",
+        json!({ "order_id": first }),
+    )
+    .await;
     assert_eq!(session["suggested"]["box"]["code"], "M", "{session}");
     assert_eq!(session["remaining_total"], 3);
     let sid = session["id"].as_str().unwrap().to_owned();
     let pack = |tail: &str| format!("/api/v1/warehouse/pack-sessions/{sid}{tail}");
     let pscan = |id: u128, barcode: &str, q: u32| json!({ "scan_id": s(id), "barcode": barcode, "quantity": q });
 
-    let wrong = send(&app, &seller, Method::POST, &pack("/scan"), Some(pscan(10, "CAP", 1))).await;
+    let wrong = send(
+        &app,
+        &seller,
+        Method::POST,
+        &pack("/scan"),
+        Some(pscan(10, "CAP", 1)),
+    )
+    .await;
     assert_eq!(wrong.assert_problem(422), "wrong-item");
-    let unfinished = send(&app, &seller, Method::POST, &pack("/finish"), Some(json!({ "box": "M", "weight_g": 800 }))).await;
+    let unfinished = send(
+        &app,
+        &seller,
+        Method::POST,
+        &pack("/finish"),
+        Some(json!({ "box": "M", "weight_g": 800 })),
+    )
+    .await;
     assert_eq!(unfinished.assert_problem(409), "not-all-scanned");
-    let tees = ok(&app, &seller, Method::POST, &pack("/scan"), pscan(11, TEE_GTIN, 2)).await;
+    let tees = ok(
+        &app,
+        &seller,
+        Method::POST,
+        &pack("/scan"),
+        pscan(11, TEE_GTIN, 2),
+    )
+    .await;
     assert_eq!(tees["remaining_total"], 1);
-    let tees_again = ok(&app, &seller, Method::POST, &pack("/scan"), pscan(11, TEE_GTIN, 2)).await;
+    let tees_again = ok(
+        &app,
+        &seller,
+        Method::POST,
+        &pack("/scan"),
+        pscan(11, TEE_GTIN, 2),
+    )
+    .await;
     assert_eq!(tees_again, tees);
-    ok(&app, &seller, Method::POST, &pack("/scan"), pscan(12, "mug", 1)).await;
+    ok(
+        &app,
+        &seller,
+        Method::POST,
+        &pack("/scan"),
+        pscan(12, "mug", 1),
+    )
+    .await;
     let progress = get(&app, &seller, &pack("")).await;
     assert_eq!(progress["remaining_total"], 0);
-    let packed = ok(&app, &seller, Method::POST, &pack("/finish"), json!({ "box": "m", "weight_g": 800 })).await;
+    let packed = ok(
+        &app,
+        &seller,
+        Method::POST,
+        &pack("/finish"),
+        json!({ "box": "m", "weight_g": 800 }),
+    )
+    .await;
     assert_eq!(packed["order_status"], "packed");
     assert_eq!(packed["session"]["box"], "M");
     assert_eq!(packed["session"]["weight_g"], 800);
-    assert_eq!(order_status(&app, &seller, &first).await["status"], "packed");
+    assert_eq!(
+        order_status(&app, &seller, &first).await["status"],
+        "packed"
+    );
 
     // Another tenant's ids are not found.
     for path in [at(""), pack("")] {
         let r = send(&app, &other, Method::GET, &path, None).await;
         assert_eq!(r.assert_problem(404), "not-found", "{path}");
     }
-    let r = send(&app, &other, Method::POST, &at("/scan"), Some(scan(&s(50), "A-01", MUG_GTIN, 1))).await;
+    let r = send(
+        &app,
+        &other,
+        Method::POST,
+        &at("/scan"),
+        Some(scan(&s(50), "A-01", MUG_GTIN, 1)),
+    )
+    .await;
     assert_eq!(r.assert_problem(404), "not-found");
-    let r = send(&app, &other, Method::POST, &pack("/scan"), Some(pscan(51, "TEE", 1))).await;
+    let r = send(
+        &app,
+        &other,
+        Method::POST,
+        &pack("/scan"),
+        Some(pscan(51, "TEE", 1)),
+    )
+    .await;
     assert_eq!(r.assert_problem(404), "not-found");
 }
 
@@ -304,7 +457,10 @@ async fn short_setup(app: &TestApp, seller: &Seller) -> (String, String) {
     product(app, seller, "TEE", TEE_GTIN, [300, 200, 20, 200]).await;
     app.set_stock(seller, "TEE", 3).await;
     bin(app, seller, "MAIN", "A-01", 1).await;
-    assert_eq!(put_away(app, seller, "A-01", "TEE", 3).await.status, StatusCode::OK);
+    assert_eq!(
+        put_away(app, seller, "A-01", "TEE", 3).await.status,
+        StatusCode::OK
+    );
     let order = place(app, seller, &[("TEE", 3)]).await;
     let created = ok(
         app,
@@ -343,7 +499,14 @@ async fn a_short_pick_backorders_the_line_and_reallocates_it_from_a_second_wareh
     let app = spawn_app(backend).await;
     let seller = app.signup("Short Co").await;
     let (order, list) = short_setup(&app, &seller).await;
-    ok(&app, &seller, Method::POST, "/api/v1/warehouses", json!({ "code": "EAST", "name": "East" })).await;
+    ok(
+        &app,
+        &seller,
+        Method::POST,
+        "/api/v1/warehouses",
+        json!({ "code": "EAST", "name": "East" }),
+    )
+    .await;
     ok(
         &app,
         &seller,

@@ -564,14 +564,15 @@ impl From<warehouse::FloorError> for ApiError {
                 Self::not_found(detail)
             }
             FloorError::Pick(p) => match p {
-                PickError::WrongBin { expected } => {
-                    unprocessable("wrong-bin", "Wrong bin", detail).with("expected_bin", json!(expected.as_str()))
-                }
+                PickError::WrongBin { expected } => unprocessable("wrong-bin", "Wrong bin", detail)
+                    .with("expected_bin", json!(expected.as_str())),
                 PickError::WrongItem { expected_sku } => {
-                    unprocessable("wrong-item", "Wrong item", detail).with("expected_sku", json!(expected_sku))
+                    unprocessable("wrong-item", "Wrong item", detail)
+                        .with("expected_sku", json!(expected_sku))
                 }
                 PickError::TooMany { remaining } => {
-                    unprocessable("too-many", "Too many units", detail).with("remaining", json!(remaining))
+                    unprocessable("too-many", "Too many units", detail)
+                        .with("remaining", json!(remaining))
                 }
                 PickError::AlreadyComplete => {
                     conflict("pick-list-complete", "The pick list is complete", detail)
@@ -592,9 +593,8 @@ impl From<warehouse::FloorError> for ApiError {
                 }
             },
             FloorError::Pack(p) => match p {
-                PackError::WrongItem(barcode) => {
-                    unprocessable("wrong-item", "Wrong item", detail).with("barcode", json!(barcode))
-                }
+                PackError::WrongItem(barcode) => unprocessable("wrong-item", "Wrong item", detail)
+                    .with("barcode", json!(barcode)),
                 PackError::TooMany { sku, remaining } => {
                     unprocessable("too-many", "Too many units", detail)
                         .with("sku", json!(sku))

@@ -228,7 +228,10 @@ impl Order {
         if units.is_zero() || units > line.reserved() {
             return Err(ValidationErrors::single(
                 "units",
-                format!("between 1 and the {} units reserved for the line", line.reserved()),
+                format!(
+                    "between 1 and the {} units reserved for the line",
+                    line.reserved()
+                ),
             )
             .into());
         }

@@ -481,7 +481,10 @@ impl FloorTransaction for SqlFloorTx {
     }
 
     async fn save_pick_list(&mut self, list: &PickList) -> Result<(), StoreError> {
-        let now = list.completed_at().unwrap_or_else(Utc::now).max(list.created_at());
+        let now = list
+            .completed_at()
+            .unwrap_or_else(Utc::now)
+            .max(list.created_at());
         let result = pick_list::Entity::update_many()
             .col_expr(pick_list::Column::Status, list.status().as_str().into())
             .col_expr(pick_list::Column::Body, pick_list_body(list)?.into())
@@ -529,8 +532,14 @@ impl FloorTransaction for SqlFloorTx {
 
     async fn save_pack_session(&mut self, session: &PackSession) -> Result<(), StoreError> {
         let result = pack_session::Entity::update_many()
-            .col_expr(pack_session::Column::Status, session.status().as_str().into())
-            .col_expr(pack_session::Column::Body, pack_session_body(session)?.into())
+            .col_expr(
+                pack_session::Column::Status,
+                session.status().as_str().into(),
+            )
+            .col_expr(
+                pack_session::Column::Body,
+                pack_session_body(session)?.into(),
+            )
             .col_expr(pack_session::Column::Version, session.version().into())
             .col_expr(pack_session::Column::UpdatedAt, Utc::now().into())
             .filter(pack_session::Column::TenantId.eq(self.tenant.into_uuid()))

@@ -141,7 +141,11 @@ pub enum PutAwayError {
 
 /// Put-away only places units that are on hand: a SKU's units across a warehouse's bins may
 /// never exceed its stock level there (the count of record).
-pub fn check_put_away(on_hand: i64, in_bins: i64, adding: kernel::Quantity) -> Result<(), PutAwayError> {
+pub fn check_put_away(
+    on_hand: i64,
+    in_bins: i64,
+    adding: kernel::Quantity,
+) -> Result<(), PutAwayError> {
     if in_bins.saturating_add(adding.as_i64()) > on_hand {
         return Err(PutAwayError::ExceedsOnHand { on_hand, in_bins });
     }

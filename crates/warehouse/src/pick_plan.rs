@@ -48,7 +48,12 @@ pub fn plan_batch(
     max_orders: usize,
     now: DateTime<Utc>,
 ) -> Vec<PickList> {
-    plan_groups(std::slice::from_ref(&orders.to_vec()), stock, max_orders, now)
+    plan_groups(
+        std::slice::from_ref(&orders.to_vec()),
+        stock,
+        max_orders,
+        now,
+    )
 }
 
 /// Batch pick lists for groups of orders (waves), each group planned as [`plan_batch`] does,

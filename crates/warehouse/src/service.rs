@@ -328,7 +328,9 @@ mod tests {
         tx.expect_lock_pick_list()
             .returning(move |_| Ok(Some(stored.clone())));
         tx.expect_take_from_bin()
-            .withf(|bin, sku, q| bin.code.as_str() == "A-01" && sku.as_str() == "TEE" && q.get() == 2)
+            .withf(|bin, sku, q| {
+                bin.code.as_str() == "A-01" && sku.as_str() == "TEE" && q.get() == 2
+            })
             .times(1)
             .returning(|_, _, _| Ok(()));
         tx.expect_save_pick_list()

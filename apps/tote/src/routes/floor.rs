@@ -217,8 +217,8 @@ pub async fn create_bin(
 ) -> Result<HttpResponse, ApiError> {
     let (warehouse, wh_code) = warehouse_of(&state, &ctx, &code).await?;
     let body = body.into_inner();
-    let bin_code = BinCode::parse(&body.code)
-        .map_err(|e| ValidationErrors::single("code", e.to_string()))?;
+    let bin_code =
+        BinCode::parse(&body.code).map_err(|e| ValidationErrors::single("code", e.to_string()))?;
     let bin = match body.zone.as_deref().map(str::trim) {
         Some(zone) if !zone.is_empty() => {
             if zone.len() > 32 {
@@ -262,7 +262,10 @@ pub async fn list_bins(
     let (warehouse, wh_code) = warehouse_of(&state, &ctx, &code).await?;
     let bins = state.store.bins(ctx.tenant_id, warehouse).await?;
     Ok(HttpResponse::Ok().json(BinList {
-        items: bins.into_iter().map(|b| bin_response(&wh_code, b)).collect(),
+        items: bins
+            .into_iter()
+            .map(|b| bin_response(&wh_code, b))
+            .collect(),
     }))
 }
 
@@ -290,9 +293,7 @@ pub async fn put_away(
     let bin = BinCode::parse(&body.bin)
         .map_err(|e| errors.add("bin", e))
         .ok();
-    let quantity = Quantity::new(body.quantity)
-        .ok()
-        .filter(|q| !q.is_zero());
+    let quantity = Quantity::new(body.quantity).ok().filter(|q| !q.is_zero());
     if quantity.is_none() {
         errors.add("quantity", "at least 1");
     }
@@ -415,7 +416,11 @@ pub async fn create_box(
         max_weight_g: body.max_weight_g,
         cost: Money::new(body.cost.amount_minor, currency),
     };
-    if !state.store.create_box(ctx.tenant_id, &b, Utc::now()).await? {
+    if !state
+        .store
+        .create_box(ctx.tenant_id, &b, Utc::now())
+        .await?
+    {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "duplicate-box",
@@ -477,7 +482,12 @@ pub async fn claim_task(
     body: Option<web::Json<ClaimTaskRequest>>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.map(|b| b.into_inner()).unwrap_or_default();
-    let kind = match body.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+    let kind = match body
+        .kind
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+    {
         None => None,
         Some(raw) => Some(TaskKind::parse(raw).ok_or_else(|| {
             ValidationErrors::single("kind", "one of pick, pack, put_away, count, qc")

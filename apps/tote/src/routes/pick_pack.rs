@@ -468,7 +468,11 @@ pub async fn create_pick_lists(
     }))
 }
 
-async fn stored_list(state: &AppState, ctx: &RequestContext, raw: &str) -> Result<PickList, ApiError> {
+async fn stored_list(
+    state: &AppState,
+    ctx: &RequestContext,
+    raw: &str,
+) -> Result<PickList, ApiError> {
     let id = path_uuid(raw, "pick list")?;
     state
         .store
@@ -570,8 +574,8 @@ pub async fn report_short(
     body: web::Json<ShortRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let list_id = path_uuid(&id, "pick list")?;
-    let found = Quantity::new(body.found)
-        .map_err(|_| ValidationErrors::single("found", "0 or more"))?;
+    let found =
+        Quantity::new(body.found).map_err(|_| ValidationErrors::single("found", "0 or more"))?;
     let shortage = state
         .picking
         .report_short(&ctx, list_id, body.seq, found)

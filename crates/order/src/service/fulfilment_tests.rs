@@ -318,7 +318,14 @@ async fn a_short_pick_writes_off_the_units_and_backorders_them_in_one_transactio
         });
     expect_saved(&mut tx, log.clone());
     let order = service(uow_of(vec![tx]), MockOrderQueries::new())
-        .short_pick(&ctx, id, warehouse, 1, q(2), "short pick in bin A-01".into())
+        .short_pick(
+            &ctx,
+            id,
+            warehouse,
+            1,
+            q(2),
+            "short pick in bin A-01".into(),
+        )
         .await
         .unwrap();
     assert_eq!(order.status, OrderStatus::Picking);
