@@ -659,20 +659,56 @@ impl BinStockReader for SqlStore {
             .await
             .map_err(store_err)?;
         let barcodes = barcodes(&tx, tenant, skus).await?;
+        let planned = planned_on_open_lists(&tx, tenant, warehouse).await?;
         tx.commit().await.map_err(store_err)?;
-        rows.into_iter()
-            .filter_map(|r| bins.get(&r.bin_id).map(|b| (r, b)))
-            .map(|(r, b)| {
-                Ok(BinStock {
-                    sku: Sku::parse(&r.sku).map_err(|_| bad("sku"))?,
-                    bin: to_bin(b)?,
-                    barcode: barcodes.get(&r.sku).cloned().flatten(),
-                    on_hand: Quantity::new(r.quantity).map_err(|_| bad("quantity"))?,
-                    preferred: r.preferred,
-                })
-            })
-            .collect()
+        let mut stock = Vec::with_capacity(rows.len());
+        for r in rows {
+            let Some(b) = bins.get(&r.bin_id) else {
+                continue;
+            };
+            let free = r.quantity
+                - planned
+                    .get(&(b.code.clone(), r.sku.clone()))
+                    .copied()
+                    .unwrap_or(0);
+            if free <= 0 {
+                continue;
+            }
+            stock.push(BinStock {
+                sku: Sku::parse(&r.sku).map_err(|_| bad("sku"))?,
+                bin: to_bin(b)?,
+                barcode: barcodes.get(&r.sku).cloned().flatten(),
+                on_hand: Quantity::new(free).map_err(|_| bad("quantity"))?,
+                preferred: r.preferred,
+            });
+        }
+        Ok(stock)
     }
+}
+
+/// Units that pick lists not yet complete still plan to take, per (bin code, SKU): bin stock
+/// leaves only when scanned, so a new plan must not count on them again.
+async fn planned_on_open_lists(
+    tx: &DatabaseTransaction,
+    tenant: TenantId,
+    warehouse: WarehouseId,
+) -> Result<HashMap<(String, String), i64>, StoreError> {
+    let open = pick_list::Entity::find()
+        .filter(pick_list::Column::TenantId.eq(tenant.into_uuid()))
+        .filter(pick_list::Column::WarehouseId.eq(warehouse.into_uuid()))
+        .filter(pick_list::Column::Status.ne(PickStatus::Complete.as_str()))
+        .all(tx)
+        .await
+        .map_err(store_err)?;
+    let mut planned: HashMap<(String, String), i64> = HashMap::new();
+    for row in open {
+        for line in to_pick_list(row)?.lines() {
+            *planned
+                .entry((line.bin.code.to_string(), line.sku.to_string()))
+                .or_default() += line.remaining().as_i64();
+        }
+    }
+    Ok(planned)
 }
 
 async fn barcodes(

@@ -240,6 +240,21 @@ async fn a_pick_list_round_trips_and_a_scan_takes_its_units_from_the_bin_once(ba
         1
     );
 
+    // A second plan does not count on units the first list still has to pick: 3 in the bin,
+    // 1 of them still planned, so 2 are free.
+    let second = PickableOrder {
+        order_id: OrderId::new(),
+        ship_by: Utc::now(),
+        carrier: None,
+        lines: vec![(1, sku("TEE"), q(3))],
+    };
+    let again = picking
+        .plan(&w.ctx, w.warehouse, &[vec![second]], 10)
+        .await
+        .unwrap();
+    assert_eq!(again[0].list.total_units(), 2);
+    assert_eq!(again[0].list.unallocated()[0].missing, q(1));
+
     let other = tenant(&s, "Other").await;
     assert!(
         s.pick_list(other.tenant_id, list.id())

@@ -57,9 +57,11 @@ pub trait FloorTransaction: Send {
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait BinStockReader: Send + Sync {
-    /// Every bin in `warehouse` holding any of `skus` (with on hand above zero), each with its
-    /// walk order, the product's GTIN and whether it is the SKU's preferred bin. Unknown SKUs
-    /// simply have no rows. Errors: `StoreError` only.
+    /// Every bin in `warehouse` holding any of `skus`, each with its walk order, the product's
+    /// GTIN and whether it is the SKU's preferred bin. `on_hand` is what the bin holds less
+    /// what pick lists not yet complete still plan to take from it (bins with nothing free are
+    /// left out), so two plans never count on the same unit. Unknown SKUs simply have no rows.
+    /// Errors: `StoreError` only.
     async fn bin_stock(
         &self,
         tenant: TenantId,
