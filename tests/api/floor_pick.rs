@@ -362,6 +362,16 @@ async fn a_batch_pick_list_walks_the_bins_in_order_and_packing_finishes_the_orde
     assert_eq!(session["suggested"]["box"]["code"], "M", "{session}");
     assert_eq!(session["remaining_total"], 3);
     let sid = session["id"].as_str().unwrap().to_owned();
+    let reopened = send(
+        &app,
+        &seller,
+        Method::POST,
+        "/api/v1/warehouse/pack-sessions",
+        Some(json!({ "order_id": first })),
+    )
+    .await;
+    assert_eq!(reopened.status, StatusCode::OK, "{}", reopened.body);
+    assert_eq!(reopened.body["id"], sid.as_str());
     let pack = |tail: &str| format!("/api/v1/warehouse/pack-sessions/{sid}{tail}");
     let pscan = |id: u128, barcode: &str, q: u32| json!({ "scan_id": s(id), "barcode": barcode, "quantity": q });
 

@@ -1041,6 +1041,25 @@ impl SqlStore {
         row.map(to_pack_session).transpose()
     }
 
+    /// The order's pack session still open, if any (the newest).
+    pub async fn open_pack_session_of(
+        &self,
+        tenant: TenantId,
+        order: OrderId,
+    ) -> Result<Option<PackSession>, StoreError> {
+        let tx = self.begin_tenant(tenant).await?;
+        let row = pack_session::Entity::find()
+            .filter(pack_session::Column::TenantId.eq(tenant.into_uuid()))
+            .filter(pack_session::Column::OrderId.eq(order.into_uuid()))
+            .filter(pack_session::Column::Status.eq(PackStatus::Open.as_str()))
+            .order_by_desc(pack_session::Column::CreatedAt)
+            .one(&tx)
+            .await
+            .map_err(store_err)?;
+        tx.commit().await.map_err(store_err)?;
+        row.map(to_pack_session).transpose()
+    }
+
     /// What the orders hold in stock, line by line and warehouse by warehouse.
     pub async fn order_allocations(
         &self,

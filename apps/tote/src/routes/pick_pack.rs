@@ -687,13 +687,14 @@ async fn session_response(
 }
 
 /// Opens a pack session for an order, expecting its reserved (picked) units; each item is
-/// verified by its GTIN or SKU.
+/// verified by its GTIN or SKU. An order has one open session: asking again answers it (200).
 #[utoipa::path(
     tag = "warehouse",
     request_body = OpenPackSessionRequest,
     security(("api_key" = [])),
     responses(
         (status = 201, body = PackSessionResponse),
+        (status = 200, description = "the order's open session", body = PackSessionResponse),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "the order cannot be packed now", body = Problem, content_type = "application/problem+json")
     )
@@ -712,6 +713,15 @@ pub async fn open_pack_session(
             to: OrderStatus::Packed,
         }
         .into());
+    }
+    // One open session per order: asking again (a retry, a second station) answers it.
+    if let Some(open) = state
+        .store
+        .open_pack_session_of(ctx.tenant_id, order_id)
+        .await?
+    {
+        let body = session_response(&state, &ctx, &open).await?;
+        return Ok(HttpResponse::Ok().json(body));
     }
     let mut expected = Vec::new();
     for line in order.lines.iter().filter(|l| !l.reserved().is_zero()) {
