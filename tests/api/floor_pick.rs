@@ -426,10 +426,27 @@ async fn a_batch_pick_list_walks_the_bins_in_order_and_packing_finishes_the_orde
         &seller,
         Method::POST,
         &pack("/finish"),
-        json!({ "box": "m", "weight_g": 800 }),
+        json!({ "box": "m", "weight_g": 800, "buy_label": true }),
     )
     .await;
     assert_eq!(packed["order_status"], "packed");
+    // This seller has no carrier nor a ship-from address: the packing stands, and the answer
+    // says why no label was bought.
+    assert!(packed["label"].is_null());
+    assert!(
+        packed["label_error"]["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("/label-not-bought"),
+        "{packed}"
+    );
+    assert!(
+        packed["label_error"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("the order is packed"),
+        "{packed}"
+    );
     assert_eq!(packed["session"]["box"], "M");
     assert_eq!(packed["session"]["weight_g"], 800);
     assert_eq!(

@@ -244,8 +244,10 @@ pub struct LabelBought {
 pub struct FinishPackResponse {
     pub session: PackSessionResponse,
     pub order_status: String,
-    /// Present when `buy_label` was true.
+    /// Present when `buy_label` was true and the label was bought.
     pub label: Option<LabelBought>,
+    /// Present when `buy_label` was true and no label could be bought.
+    pub label_error: Option<LabelError>,
 }
 
 fn units(q: Quantity) -> u32 {
@@ -805,23 +807,34 @@ pub async fn scan_pack(
     }))
 }
 
-fn shipping_error(e: ShippingError) -> ApiError {
-    match e {
-        ShippingError::Order(o) => o.into(),
-        ShippingError::Inventory(i) => i.into(),
-        ShippingError::Invalid(v) => v.into(),
-        ShippingError::Store(s) => s.into(),
-        other => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "label-not-bought",
-            "No label could be bought",
-            format!("{other}; the order is packed: buy the label again later"),
-        ),
+/// Why the label could not be bought after packing (the packing itself stands).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LabelError {
+    /// Stable: `https://tote.dev/problems/label-not-bought`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub detail: String,
+}
+
+fn label_error(e: ShippingError) -> LabelError {
+    let detail = match e {
+        ShippingError::Invalid(v) => {
+            v.0.iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        }
+        other => other.to_string(),
+    };
+    LabelError {
+        problem_type: format!("{}label-not-bought", crate::error::PROBLEM_BASE),
+        detail: format!("{detail}; the order is packed: buy the label again later"),
     }
 }
 
 /// Finishes packing: every unit scanned, box and weight recorded, the order moves to
-/// `packed`. With `buy_label`, the label is then bought for all packed units in that box.
+/// `packed`. With `buy_label`, the label is then bought for all packed units in that box
+/// (the order ships); if none can be bought, the packing stands and `label_error` says why.
 #[utoipa::path(
     tag = "warehouse",
     params(("id" = uuid::Uuid, Path)),
@@ -831,7 +844,7 @@ fn shipping_error(e: ShippingError) -> ApiError {
         (status = 200, body = FinishPackResponse),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "units still to scan, or already packed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "unknown box, or no label could be bought", body = Problem, content_type = "application/problem+json")
+        (status = 422, description = "unknown box", body = Problem, content_type = "application/problem+json")
     )
 )]
 #[post("/warehouse/pack-sessions/{id}/finish")]
@@ -870,7 +883,7 @@ pub async fn finish_pack(
         .finish(&ctx, session_id, &chosen, body.weight_g)
         .await?;
     let order = state.orders.pack(&ctx, session.order_id()).await?;
-    let label = if body.buy_label {
+    let (label, label_error) = if body.buy_label {
         let lines: Vec<(u32, i64)> = order
             .lines
             .iter()
@@ -897,17 +910,22 @@ pub async fn finish_pack(
                     customs_reason: None,
                 },
             )
-            .await
-            .map_err(shipping_error)?;
-        Some(LabelBought {
-            shipment_id: bought.shipment.id.into_uuid(),
-            carrier: bought.label.carrier.clone(),
-            service: bought.label.service.clone(),
-            tracking_number: bought.label.tracking_number.clone(),
-            label_id: bought.label.public_id.clone(),
-        })
+            .await;
+        match bought {
+            Ok(bought) => (
+                Some(LabelBought {
+                    shipment_id: bought.shipment.id.into_uuid(),
+                    carrier: bought.label.carrier.clone(),
+                    service: bought.label.service.clone(),
+                    tracking_number: bought.label.tracking_number.clone(),
+                    label_id: bought.label.public_id.clone(),
+                }),
+                None,
+            ),
+            Err(e) => (None, Some(label_error(e))),
+        }
     } else {
-        None
+        (None, None)
     };
     let order_status = match &label {
         Some(_) => state.orders.get(&ctx, order.id).await?.status,
@@ -918,5 +936,6 @@ pub async fn finish_pack(
         session,
         order_status: order_status.as_str().to_owned(),
         label,
+        label_error,
     }))
 }
