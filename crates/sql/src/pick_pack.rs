@@ -1142,7 +1142,12 @@ impl SqlStore {
         if let Some(kind) = kind {
             query = query.filter(warehouse_task::Column::Kind.eq(kind.as_str()));
         }
+        // Deadlines first on both backends (SQLite sorts NULL first, PostgreSQL last).
         let open = query
+            .order_by(
+                Expr::col(warehouse_task::Column::ShipBy).is_null(),
+                sea_orm::Order::Asc,
+            )
             .order_by_asc(warehouse_task::Column::ShipBy)
             .order_by_asc(warehouse_task::Column::CreatedAt)
             .limit(500)
