@@ -599,3 +599,115 @@ impl From<notification::NotificationError> for ApiError {
         }
     }
 }
+
+fn unprocessable(slug: &'static str, title: &'static str, detail: String) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, slug, title, detail)
+}
+
+fn conflict(slug: &'static str, title: &'static str, detail: String) -> ApiError {
+    ApiError::new(StatusCode::CONFLICT, slug, title, detail)
+}
+
+/// Floor errors. Wrong scans are 422 with a slug naming what was wrong (`wrong-bin`,
+/// `wrong-item`, `too-many`), and they changed nothing.
+impl From<warehouse::FloorError> for ApiError {
+    fn from(e: warehouse::FloorError) -> Self {
+        use warehouse::{FloorError, PackError, PickError};
+        let detail = e.to_string();
+        match e {
+            FloorError::PickListNotFound | FloorError::PackSessionNotFound => {
+                Self::not_found(detail)
+            }
+            FloorError::Pick(p) => match p {
+                PickError::WrongBin { expected } => unprocessable("wrong-bin", "Wrong bin", detail)
+                    .with("expected_bin", json!(expected.as_str())),
+                PickError::WrongItem { expected_sku } => {
+                    unprocessable("wrong-item", "Wrong item", detail)
+                        .with("expected_sku", json!(expected_sku))
+                }
+                PickError::TooMany { remaining } => {
+                    unprocessable("too-many", "Too many units", detail)
+                        .with("remaining", json!(remaining))
+                }
+                PickError::AlreadyComplete => {
+                    conflict("pick-list-complete", "The pick list is complete", detail)
+                }
+                PickError::ZeroQuantity => {
+                    Self::validation(ValidationErrors::single("quantity", detail))
+                }
+                PickError::UnknownLine(_) => {
+                    unprocessable("unknown-line", "No such pick line", detail)
+                }
+                PickError::FoundFewerThanPicked { .. } => unprocessable(
+                    "found-fewer-than-picked",
+                    "Found cannot be fewer than picked",
+                    detail,
+                ),
+                PickError::NotShort { .. } => {
+                    unprocessable("not-short", "Nothing is missing", detail)
+                }
+            },
+            FloorError::Pack(p) => match p {
+                PackError::WrongItem(barcode) => unprocessable("wrong-item", "Wrong item", detail)
+                    .with("barcode", json!(barcode)),
+                PackError::TooMany { sku, remaining } => {
+                    unprocessable("too-many", "Too many units", detail)
+                        .with("sku", json!(sku))
+                        .with("remaining", json!(remaining))
+                }
+                PackError::ZeroQuantity => {
+                    Self::validation(ValidationErrors::single("quantity", detail))
+                }
+                PackError::ZeroWeight => {
+                    Self::validation(ValidationErrors::single("weight_g", detail))
+                }
+                PackError::NotAllScanned { remaining } => {
+                    conflict("not-all-scanned", "Units still to scan", detail)
+                        .with("remaining", json!(remaining))
+                }
+                PackError::NoBox => unprocessable("no-box", "Choose a box", detail),
+                PackError::NoWeight => unprocessable("no-weight", "Weigh the parcel", detail),
+                PackError::AlreadyPacked => {
+                    conflict("already-packed", "The order is already packed", detail)
+                }
+            },
+            FloorError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<warehouse::TaskError> for ApiError {
+    fn from(e: warehouse::TaskError) -> Self {
+        let detail = e.to_string();
+        match e {
+            warehouse::TaskError::IllegalTransition(..) => conflict(
+                "illegal-transition",
+                "The task cannot do that in its current status",
+                detail,
+            ),
+            warehouse::TaskError::NotAssignee => conflict(
+                "not-assignee",
+                "The task is someone else's",
+                format!("{detail}; claim your own with POST /api/v1/warehouse/tasks/claim"),
+            ),
+        }
+    }
+}
+
+impl From<sql::PutAwayFailure> for ApiError {
+    fn from(e: sql::PutAwayFailure) -> Self {
+        match e {
+            sql::PutAwayFailure::UnknownBin(code) => unprocessable(
+                "unknown-bin",
+                "No such bin",
+                format!(
+                    "no bin {code} in this warehouse; create it with POST /api/v1/warehouses/{{code}}/bins"
+                ),
+            ),
+            sql::PutAwayFailure::ExceedsOnHand(p) => {
+                unprocessable("exceeds-on-hand", "More than is on hand", p.to_string())
+            }
+            sql::PutAwayFailure::Store(s) => s.into(),
+        }
+    }
+}

@@ -19,6 +19,8 @@ pub type Identity = IdentityService<SqlStore, SqlStore, SystemClock>;
 pub type Accounts = AccountService<SqlStore, SqlStore, KeySet, SystemClock>;
 pub type Inventory = InventoryService<SqlStore, SqlStore, SqlStore, SqlStore, SystemClock>;
 pub type Orders = OrderService<SqlStore, SqlStore, SystemClock>;
+pub type Picking = warehouse::PickingService<SqlStore, SqlStore, SystemClock>;
+pub type Packing = warehouse::PackingService<SqlStore, SystemClock>;
 pub type Notifications =
     NotificationService<SqlStore, SqlStore, Arc<dyn Notifier>, SqlStore, SystemClock>;
 
@@ -45,6 +47,9 @@ pub struct AppState {
     pub audit: AuditSink,
     pub request_timeout: Duration,
     pub shipping: crate::shipping::Shipping,
+    /// The floor: pick lists and pack sessions.
+    pub picking: Picking,
+    pub packing: Packing,
 }
 
 /// Rate limits and plan caches (in-process, per API pod).
@@ -97,6 +102,8 @@ impl AppState {
             audit,
             request_timeout: Duration::from_secs(settings.request_timeout_secs.max(1)),
             shipping,
+            picking: warehouse::PickingService::new(s.clone(), s.clone(), SystemClock),
+            packing: warehouse::PackingService::new(s.clone(), SystemClock),
             store,
         }
     }

@@ -59,6 +59,9 @@ pub trait WarehouseRepository: Send + Sync {
     async fn list(&self, tenant: TenantId) -> Result<Vec<Warehouse>, StoreError>;
     async fn by_code(&self, tenant: TenantId, code: &str) -> Result<Option<Warehouse>, StoreError>;
     async fn default_warehouse(&self, tenant: TenantId) -> Result<Option<Warehouse>, StoreError>;
+    /// Writes back a warehouse's name and address (its code, priority and cut-off change
+    /// through routing).
+    async fn update_details(&self, warehouse: &Warehouse) -> Result<(), StoreError>;
     /// The tenant's routing rules; the defaults until it sets some.
     async fn allocation_rules(&self, tenant: TenantId) -> Result<AllocationRules, StoreError>;
     /// Saves the rules and every warehouse's priority and cut-off, together.

@@ -16,6 +16,12 @@ pub enum OrderEvent {
     Held,
     Released,
     PickingStarted,
+    /// The picker found fewer units than were reserved: the line lost them to a backorder.
+    ShortPicked {
+        line_no: u32,
+        units: kernel::Quantity,
+        reason: String,
+    },
     Packed,
     /// One per parcel.
     Shipped(Box<Shipment>),
@@ -34,6 +40,7 @@ impl OrderEvent {
             Self::Held => "order.held",
             Self::Released => "order.released",
             Self::PickingStarted => "order.picking",
+            Self::ShortPicked { .. } => "order.short_picked",
             Self::Packed => "order.packed",
             Self::Shipped(_) => "order.shipped",
             Self::Delivered => "order.delivered",
@@ -57,6 +64,13 @@ impl OrderEvent {
                 payload["reason"] = json!(order.hold.as_ref().map(|h| h.reason.clone()));
             }
             Self::Shipped(shipment) => payload["shipment"] = shipment_json(shipment),
+            Self::ShortPicked {
+                line_no,
+                units,
+                reason,
+            } => {
+                payload["short"] = json!({ "line_no": line_no, "units": units, "reason": reason });
+            }
             _ => {}
         }
         EventEnvelope::new(

@@ -199,6 +199,55 @@ impl Order {
         Ok(())
     }
 
+    /// The picker found `units` of line `line_no` missing: they stop being reserved for the
+    /// line, which waits for them again (backordered) until a fill re-allocates them. Allowed
+    /// while the order is being picked (or is still allocated); at most what the line holds.
+    pub fn short_pick(
+        &mut self,
+        line_no: u32,
+        units: Quantity,
+        reason: String,
+        now: DateTime<Utc>,
+    ) -> Result<(), OrderError> {
+        let from = self.status;
+        if !matches!(
+            from,
+            OrderStatus::Picking
+                | OrderStatus::Allocated
+                | OrderStatus::PartiallyAllocated
+                | OrderStatus::PartiallyShipped
+        ) {
+            return Err(OrderError::IllegalTransition {
+                from,
+                to: OrderStatus::PartiallyAllocated,
+            });
+        }
+        let Some(line) = self.lines.iter_mut().find(|l| l.line_no == line_no) else {
+            return Err(ValidationErrors::single("line_no", "the order has no such line").into());
+        };
+        if units.is_zero() || units > line.reserved() {
+            return Err(ValidationErrors::single(
+                "units",
+                format!(
+                    "between 1 and the {} units reserved for the line",
+                    line.reserved()
+                ),
+            )
+            .into());
+        }
+        line.allocated = line.allocated.saturating_sub(units);
+        self.settle_allocation(Some("short pick".into()), now)?;
+        self.bump(
+            now,
+            OrderEvent::ShortPicked {
+                line_no,
+                units,
+                reason,
+            },
+        );
+        Ok(())
+    }
+
     /// Everything reserved has been picked and packed.
     pub fn pack(&mut self, now: DateTime<Utc>) -> Result<(), OrderError> {
         self.transition(OrderStatus::Packed, None, now)?;

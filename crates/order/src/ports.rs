@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::{
     CorrelationId, EventEnvelope, HoldId, OrderId, Page, PageRequest, Quantity, ReturnId, Sku,
-    StoreError, TenantId,
+    StoreError, TenantId, WarehouseId,
 };
 
 /// A stored `Idempotency-Key`: which order it created, and a fingerprint of the request body.
@@ -117,6 +117,16 @@ pub trait OrderTransaction: Send {
         &mut self,
         request: &StockRequest,
         warehouse: Option<String>,
+    ) -> Result<(), OrderError>;
+    /// A short pick: takes `request.lines` `(line_no, sku, units)` out of the order's
+    /// reservations in `warehouse` and off that warehouse's on hand (the units are not on the
+    /// shelf), writing `adjustment` movements with `reason` and `inventory.changed` events.
+    /// Errors: `Invalid` if the order holds fewer units of a line there.
+    async fn write_off_reserved(
+        &mut self,
+        request: &StockRequest,
+        warehouse: WarehouseId,
+        reason: &str,
     ) -> Result<(), OrderError>;
     /// Errors: `DuplicateIdempotencyKey` if a concurrent request stored the key first.
     async fn save_idempotency(&mut self, record: &IdempotencyRecord) -> Result<(), OrderError>;

@@ -453,6 +453,22 @@ impl WarehouseRepository for SqlStore {
             .transpose()
     }
 
+    async fn update_details(&self, w: &Warehouse) -> Result<(), StoreError> {
+        let row = warehouse_row(w)?;
+        let update = warehouse::Entity::update_many()
+            .col_expr(warehouse::Column::Name, Expr::value(w.name.clone()))
+            .col_expr(
+                warehouse::Column::Address,
+                Expr::value(row.address.unwrap()),
+            )
+            .filter(warehouse::Column::TenantId.eq(w.tenant_id.into_uuid()))
+            .filter(warehouse::Column::Id.eq(w.id.into_uuid()));
+        self.in_tenant(w.tenant_id, async |tx| {
+            update.exec(tx).await.map(|_| ()).map_err(store_err)
+        })
+        .await
+    }
+
     async fn default_warehouse(&self, tenant: TenantId) -> Result<Option<Warehouse>, StoreError> {
         let query = warehouse::Entity::find()
             .filter(warehouse::Column::TenantId.eq(tenant.into_uuid()))

@@ -18,6 +18,7 @@ mod notifications;
 mod order_queries;
 mod orders;
 mod outbox;
+pub mod pick_pack;
 mod returns;
 mod routing;
 mod stock;
@@ -28,6 +29,7 @@ mod webhooks;
 pub use audit::EXPORT_SECTIONS;
 pub use events::{DeadLetter, InboxTx, RelayRound};
 pub use outbox::OutboxRow;
+pub use pick_pack::{BinHolding, OrderAllocation, PutAwayFailure};
 pub use store::{SqlConfig, SqlStore};
 pub use webhooks::{Delivery, DueDelivery};
 

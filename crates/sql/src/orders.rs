@@ -467,6 +467,16 @@ impl OrderTransaction for SqlOrderTx {
         }
     }
 
+    async fn write_off_reserved(
+        &mut self,
+        request: &StockRequest,
+        warehouse: kernel::WarehouseId,
+        reason: &str,
+    ) -> Result<(), OrderError> {
+        crate::pick_pack::write_off_reserved(&self.tx, self.tenant, request, warehouse, reason)
+            .await
+    }
+
     async fn save_idempotency(&mut self, record: &IdempotencyRecord) -> Result<(), OrderError> {
         let inserted = idempotency_record::Entity::insert(idempotency_record::ActiveModel {
             tenant_id: Set(self.tenant.into_uuid()),

@@ -32,11 +32,11 @@ pub use carrier::{
     table_services,
 };
 pub use counting::{Accuracy, CountError, CountStatus, CycleCount, Variance, accuracy};
-pub use location::{Bin, BinCode, BinCodeError, sort_by_walk};
+pub use location::{Bin, BinCode, BinCodeError, PutAwayError, check_put_away, sort_by_walk};
 pub use packing::{
     BoxType, ItemDims, PackError, PackItem, PackProgress, PackSession, PackStatus, choose_box,
 };
-pub use pick_plan::{BinStock, PickableOrder, plan_batch, plan_single};
+pub use pick_plan::{BinStock, PickableOrder, plan_batch, plan_groups, plan_single};
 pub use picking::{
     Allocation, AppliedScan, PickError, PickEvent, PickLine, PickList, PickStatus, Scan,
     ScanOutcome, Shortage, Unallocated,
@@ -47,6 +47,6 @@ pub use receiving::{
     Discrepancy, InboundClosed, InboundLine, InboundShipment, InboundStatus, PutAway, ReceiveError,
     ReceiveProgress,
 };
-pub use service::{FloorError, PickingService};
+pub use service::{FloorError, PackingService, PickingService, Planned};
 pub use task::{TaskError, TaskKind, TaskRepository, TaskStatus, WarehouseTask, claim_next};
 pub use wave::{Wave, group_waves, group_waves_in};

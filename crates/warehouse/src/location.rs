@@ -129,6 +129,29 @@ pub fn sort_by_walk(bins: &mut [Bin]) {
     bins.sort_by(Bin::walk_cmp);
 }
 
+/// Why units cannot be put away.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PutAwayError {
+    #[error(
+        "only {on_hand} units are on hand in this warehouse and {in_bins} are already in bins: \
+         at most {} more can be put away", .on_hand.saturating_sub(*.in_bins).max(0)
+    )]
+    ExceedsOnHand { on_hand: i64, in_bins: i64 },
+}
+
+/// Put-away only places units that are on hand: a SKU's units across a warehouse's bins may
+/// never exceed its stock level there (the count of record).
+pub fn check_put_away(
+    on_hand: i64,
+    in_bins: i64,
+    adding: kernel::Quantity,
+) -> Result<(), PutAwayError> {
+    if in_bins.saturating_add(adding.as_i64()) > on_hand {
+        return Err(PutAwayError::ExceedsOnHand { on_hand, in_bins });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -185,6 +208,17 @@ pub(crate) mod tests {
         let code = BinCode::parse("A-01-03-B").unwrap();
         assert!(code.matches(" a-01-03-b"));
         assert!(!code.matches("A-01-03-C"));
+    }
+
+    #[test]
+    fn put_away_never_places_more_than_is_on_hand() {
+        let three = kernel::Quantity::new(3).unwrap();
+        assert!(check_put_away(10, 7, three).is_ok());
+        let err = check_put_away(10, 8, three).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "only 10 units are on hand in this warehouse and 8 are already in bins: at most 2 more can be put away"
+        );
     }
 
     #[test]

@@ -48,16 +48,33 @@ pub fn plan_batch(
     max_orders: usize,
     now: DateTime<Utc>,
 ) -> Vec<PickList> {
-    let mut sorted: Vec<&PickableOrder> = orders.iter().collect();
-    sorted.sort_by_key(|o| (o.ship_by, o.order_id));
+    plan_groups(
+        std::slice::from_ref(&orders.to_vec()),
+        stock,
+        max_orders,
+        now,
+    )
+}
+
+/// Batch pick lists for groups of orders (waves), each group planned as [`plan_batch`] does,
+/// group after group, all drawing on the same stock: no two lists count on the same unit.
+pub fn plan_groups(
+    groups: &[Vec<PickableOrder>],
+    stock: &[BinStock],
+    max_orders: usize,
+    now: DateTime<Utc>,
+) -> Vec<PickList> {
     let mut planner = Planner::new(stock);
-    sorted
-        .chunks(max_orders.max(1))
-        .map(|chunk| {
+    let mut lists = Vec::new();
+    for orders in groups {
+        let mut sorted: Vec<&PickableOrder> = orders.iter().collect();
+        sorted.sort_by_key(|o| (o.ship_by, o.order_id));
+        for chunk in sorted.chunks(max_orders.max(1)) {
             let chunk: Vec<PickableOrder> = chunk.iter().map(|o| (*o).clone()).collect();
-            planner.plan(&chunk, now)
-        })
-        .collect()
+            lists.push(planner.plan(&chunk, now));
+        }
+    }
+    lists
 }
 
 /// Bins per SKU in the order they are emptied, with what is still free in each.
@@ -358,6 +375,21 @@ mod tests {
         assert_eq!(lists[0].orders(), [id(1), id(2)]);
         assert_eq!(lists[1].orders(), [id(3)]);
         assert_eq!(lists[1].lines()[0].quantity, q(1));
+        assert_eq!(lists[1].unallocated()[0].missing, q(1));
+    }
+
+    #[test]
+    fn groups_share_the_stock_so_a_later_wave_never_counts_on_an_earlier_waves_units() {
+        let stock = [stock("TEE", "A-01", 10, 3, false)];
+        let groups = vec![
+            vec![order(1, 15, &[(1, "TEE", 2)])],
+            vec![order(2, 9, &[(1, "TEE", 2)])],
+        ];
+        let lists = plan_groups(&groups, &stock, 10, at(8));
+        assert_eq!(lists.len(), 2);
+        assert_eq!(lists[0].orders(), [id(1)]);
+        assert_eq!(lists[0].total_units(), 2);
+        assert_eq!(lists[1].total_units(), 1);
         assert_eq!(lists[1].unallocated()[0].missing, q(1));
     }
 

@@ -1,12 +1,14 @@
 //! What the warehouse floor needs from the outside world. The SQL adapter implements these.
 
 use crate::counting::CycleCount;
+use crate::location::Bin;
 use crate::packing::PackSession;
 use crate::pick_plan::BinStock;
 use crate::picking::PickList;
 use crate::receiving::InboundShipment;
+use crate::task::WarehouseTask;
 use async_trait::async_trait;
-use kernel::{EventEnvelope, Sku, StoreError, TenantId, WarehouseId};
+use kernel::{EventEnvelope, Quantity, Sku, StoreError, TenantId, WarehouseId};
 use uuid::Uuid;
 
 /// Starts an atomic unit of work confined to one tenant.
@@ -31,12 +33,22 @@ pub trait FloorTransaction: Send {
     async fn insert_pick_list(&mut self, list: &PickList) -> Result<(), StoreError>;
     async fn lock_pick_list(&mut self, id: Uuid) -> Result<Option<PickList>, StoreError>;
     async fn save_pick_list(&mut self, list: &PickList) -> Result<(), StoreError>;
+    async fn insert_pack_session(&mut self, session: &PackSession) -> Result<(), StoreError>;
     async fn lock_pack_session(&mut self, id: Uuid) -> Result<Option<PackSession>, StoreError>;
     async fn save_pack_session(&mut self, session: &PackSession) -> Result<(), StoreError>;
     async fn lock_inbound(&mut self, id: Uuid) -> Result<Option<InboundShipment>, StoreError>;
     async fn save_inbound(&mut self, shipment: &InboundShipment) -> Result<(), StoreError>;
     async fn lock_count(&mut self, id: Uuid) -> Result<Option<CycleCount>, StoreError>;
     async fn save_count(&mut self, count: &CycleCount) -> Result<(), StoreError>;
+    /// Takes `quantity` units of `sku` out of `bin` (picked, or found missing). Bin stock
+    /// never goes below zero: a bin that holds fewer is emptied.
+    async fn take_from_bin(
+        &mut self,
+        bin: &Bin,
+        sku: &Sku,
+        quantity: Quantity,
+    ) -> Result<(), StoreError>;
+    async fn insert_task(&mut self, task: &WarehouseTask) -> Result<(), StoreError>;
     async fn append_events(&mut self, events: &[EventEnvelope]) -> Result<(), StoreError>;
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
@@ -45,9 +57,11 @@ pub trait FloorTransaction: Send {
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait BinStockReader: Send + Sync {
-    /// Every bin in `warehouse` holding any of `skus` (with on hand above zero), each with its
-    /// walk order, the product's GTIN and whether it is the SKU's preferred bin. Unknown SKUs
-    /// simply have no rows. Errors: `StoreError` only.
+    /// Every bin in `warehouse` holding any of `skus`, each with its walk order, the product's
+    /// GTIN and whether it is the SKU's preferred bin. `on_hand` is what the bin holds less
+    /// what pick lists not yet complete still plan to take from it (bins with nothing free are
+    /// left out), so two plans never count on the same unit. Unknown SKUs simply have no rows.
+    /// Errors: `StoreError` only.
     async fn bin_stock(
         &self,
         tenant: TenantId,

@@ -4,11 +4,13 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod events;
+pub mod floor;
 pub mod fulfilment;
 pub mod health;
 pub mod inventory;
 pub mod notifications;
 pub mod orders;
+pub mod pick_pack;
 pub mod products;
 pub mod returns;
 pub mod routing;
@@ -67,15 +69,35 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(stock_ops::create_transfer)
                 .service(stock_ops::get_transfer)
                 .service(stock_ops::receive_transfer)
+                .service(floor::bins_of_sku)
                 .service(inventory::list)
                 .service(inventory::get)
                 .service(inventory::set_quantity)
                 .service(inventory::movements)
                 .service(warehouses::create)
                 .service(warehouses::list)
+                .service(warehouses::update)
                 .service(warehouses::create_hold)
                 .service(warehouses::get_hold)
                 .service(warehouses::release_hold)
+                .service(floor::create_bin)
+                .service(floor::list_bins)
+                .service(floor::put_away)
+                .service(floor::create_box)
+                .service(floor::list_boxes)
+                // Fixed paths before `/warehouse/tasks/{id}/...`.
+                .service(floor::my_tasks)
+                .service(floor::claim_task)
+                .service(floor::start_task)
+                .service(floor::complete_task)
+                .service(pick_pack::create_pick_lists)
+                .service(pick_pack::get_pick_list)
+                .service(pick_pack::scan_pick)
+                .service(pick_pack::report_short)
+                .service(pick_pack::open_pack_session)
+                .service(pick_pack::get_pack_session)
+                .service(pick_pack::scan_pack)
+                .service(pick_pack::finish_pack)
                 .service(orders::create)
                 .service(orders::list)
                 .service(orders::get)

@@ -5,7 +5,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 use actix_web::http::header;
-use actix_web::{HttpResponse, delete, get, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use inventory::hold::{Hold, NewHold};
 use inventory::{NewWarehouse, Warehouse};
@@ -24,6 +24,14 @@ pub struct CreateWarehouseRequest {
     /// Daily cut-off `HH:MM` (UTC), default `15:00`: orders routed here after it leave the
     /// next working day.
     pub cutoff: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateWarehouseRequest {
+    pub name: Option<String>,
+    /// Where its parcels ship from: the ship-from of labels bought for it.
+    pub address: Option<AddressDto>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -57,6 +65,40 @@ impl From<Warehouse> for WarehouseResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WarehouseList {
     pub items: Vec<WarehouseResponse>,
+}
+
+/// Renames a warehouse or sets its address (e.g. `MAIN`'s, which sign-up leaves empty). Its
+/// priority and cut-off change with `PUT /api/v1/allocation-rules`.
+#[utoipa::path(
+    tag = "inventory",
+    params(("code" = String, Path)),
+    request_body = UpdateWarehouseRequest,
+    security(("api_key" = [])),
+    responses(
+        (status = 200, body = WarehouseResponse),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")
+    )
+)]
+#[patch("/warehouses/{code}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    Caller(ctx): Caller,
+    code: web::Path<String>,
+    body: web::Json<UpdateWarehouseRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let warehouse = state
+        .inventory
+        .update_warehouse(&ctx, &code, body.name, body.address.map(Into::into))
+        .await
+        .map_err(|e| match e {
+            inventory::InventoryError::UnknownWarehouse(code) => {
+                ApiError::not_found(format!("warehouse {code} not found"))
+            }
+            other => other.into(),
+        })?;
+    Ok(HttpResponse::Ok().json(WarehouseResponse::from(warehouse)))
 }
 
 /// Opens a warehouse. Stock is then set or received per warehouse by its code.

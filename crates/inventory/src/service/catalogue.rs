@@ -169,6 +169,37 @@ where
         Ok(warehouse)
     }
 
+    /// Renames a warehouse or sets its address (the ship-from of its labels). `None` leaves a
+    /// field as it is; an address is checked like a new warehouse's.
+    pub async fn update_warehouse(
+        &self,
+        ctx: &RequestContext,
+        code: &str,
+        name: Option<String>,
+        address: Option<kernel::Address>,
+    ) -> Result<Warehouse, InventoryError> {
+        let code = code.trim().to_ascii_uppercase();
+        let mut warehouse = self
+            .warehouses
+            .by_code(ctx.tenant_id, &code)
+            .await?
+            .ok_or_else(|| InventoryError::UnknownWarehouse(code.clone()))?;
+        let mut errors = kernel::ValidationErrors::new();
+        if let Some(name) = name {
+            let name = name.trim().to_owned();
+            if name.is_empty() || name.chars().count() > 200 {
+                errors.add("name", "name must be 1 to 200 characters");
+            }
+            warehouse.name = name;
+        }
+        if let Some(address) = address {
+            warehouse.address = Some(address.normalise("address", &mut errors));
+        }
+        errors.into_result()?;
+        self.warehouses.update_details(&warehouse).await?;
+        Ok(warehouse)
+    }
+
     pub async fn warehouses(&self, ctx: &RequestContext) -> Result<Vec<Warehouse>, InventoryError> {
         Ok(self.warehouses.list(ctx.tenant_id).await?)
     }

@@ -5,7 +5,7 @@ use super::{OrderService, release_request, save, stock_request};
 use crate::ports::{OrderQueries, OrderUnitOfWork};
 use crate::{NewShipment, Order, OrderChanges, OrderError, Shipment};
 use chrono::{DateTime, Utc};
-use kernel::{Clock, OrderId, RequestContext};
+use kernel::{Clock, OrderId, Quantity, RequestContext, WarehouseId};
 
 impl<U, Q, C> OrderService<U, Q, C>
 where
@@ -65,6 +65,37 @@ where
     ) -> Result<Order, OrderError> {
         self.change(ctx, id, |order, now| order.start_picking(now))
             .await
+    }
+
+    /// A short pick of `units` of line `line_no` from `warehouse`: in one transaction the line
+    /// loses that many reserved units (it becomes partly backordered) and they come off the
+    /// warehouse's on hand with an adjustment naming `reason` (the bin). A backorder fill
+    /// ([`OrderService::fill_backorders`]) may then re-allocate them from another warehouse.
+    pub async fn short_pick(
+        &self,
+        ctx: &RequestContext,
+        id: OrderId,
+        warehouse: WarehouseId,
+        line_no: u32,
+        units: Quantity,
+        reason: String,
+    ) -> Result<Order, OrderError> {
+        let now = self.clock.now();
+        let mut tx = self.uow.begin(ctx.tenant_id).await?;
+        let mut order = tx.lock_order(id).await?.ok_or(OrderError::NotFound(id))?;
+        let stored = order.version;
+        order.short_pick(line_no, units, reason.clone(), now)?;
+        let sku = order
+            .lines
+            .iter()
+            .find(|l| l.line_no == line_no)
+            .map(|l| l.sku.clone())
+            .ok_or_else(|| kernel::StoreError::new("short-picked line vanished"))?;
+        let mut request = stock_request(ctx, &order, now);
+        request.lines = vec![(line_no, sku, units)];
+        tx.write_off_reserved(&request, warehouse, &reason).await?;
+        save(tx, &mut order, stored, ctx, now).await?;
+        Ok(order)
     }
 
     pub async fn pack(&self, ctx: &RequestContext, id: OrderId) -> Result<Order, OrderError> {

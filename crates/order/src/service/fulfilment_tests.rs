@@ -287,3 +287,92 @@ fn only_events_that_free_stock_name_skus_to_fill() {
         );
     }
 }
+
+fn picking(tenant: TenantId, lines: &[(&str, i64, i64)]) -> Order {
+    let mut o = placed(tenant, lines);
+    o.start_picking(now()).unwrap();
+    o.take_events();
+    o.take_status_changes();
+    o
+}
+
+#[tokio::test]
+async fn a_short_pick_writes_off_the_units_and_backorders_them_in_one_transaction() {
+    let ctx = ctx();
+    let order = picking(ctx.tenant_id, &[("A", 3, 3)]);
+    let id = order.id;
+    let warehouse = kernel::WarehouseId::new();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut tx = MockOrderTransaction::new();
+    tx.expect_lock_order()
+        .returning(move |_| Ok(Some(order.clone())));
+    let l = log.clone();
+    tx.expect_write_off_reserved()
+        .withf(move |r, w, reason| {
+            r.reference == format!("order:{id}")
+                && r.lines == vec![(1, Sku::parse("A").unwrap(), Quantity::new(2).unwrap())]
+                && *w == warehouse
+                && reason.contains("A-01")
+        })
+        .times(1)
+        .returning(move |_, _, _| {
+            l.lock().unwrap().push("write-off".into());
+            Ok(())
+        });
+    expect_saved(&mut tx, log.clone());
+    let order = service(uow_of(vec![tx]), MockOrderQueries::new())
+        .short_pick(
+            &ctx,
+            id,
+            warehouse,
+            1,
+            q(2),
+            "short pick in bin A-01".into(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(order.status, OrderStatus::Picking);
+    assert_eq!(order.lines[0].allocated, q(1));
+    assert_eq!(order.lines[0].backordered(), q(2));
+    assert_eq!(order.backorders().len(), 1);
+    assert_eq!(
+        *log.lock().unwrap(),
+        ["write-off", "update", "order.short_picked"]
+    );
+}
+
+#[tokio::test]
+async fn a_short_pick_of_more_than_the_line_holds_writes_nothing() {
+    let ctx = ctx();
+    let order = picking(ctx.tenant_id, &[("A", 3, 2), ("B", 1, 1)]);
+    let id = order.id;
+    let mut tx = MockOrderTransaction::new();
+    tx.expect_lock_order()
+        .returning(move |_| Ok(Some(order.clone())));
+    tx.expect_write_off_reserved().never();
+    tx.expect_update_order().never();
+    tx.expect_commit().never();
+    let err = service(uow_of(vec![tx]), MockOrderQueries::new())
+        .short_pick(&ctx, id, kernel::WarehouseId::new(), 1, q(3), "bin".into())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, OrderError::Invalid(_)), "{err}");
+}
+
+#[tokio::test]
+async fn a_packed_order_cannot_be_short_picked() {
+    let ctx = ctx();
+    let mut order = picking(ctx.tenant_id, &[("A", 1, 1)]);
+    order.pack(now()).unwrap();
+    let id = order.id;
+    let mut tx = MockOrderTransaction::new();
+    tx.expect_lock_order()
+        .returning(move |_| Ok(Some(order.clone())));
+    tx.expect_write_off_reserved().never();
+    tx.expect_commit().never();
+    let err = service(uow_of(vec![tx]), MockOrderQueries::new())
+        .short_pick(&ctx, id, kernel::WarehouseId::new(), 1, q(1), "bin".into())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, OrderError::IllegalTransition { .. }), "{err}");
+}
