@@ -10,8 +10,8 @@ use crate::replenishment::{
     self, DemandHistory, ForecastConfig, ReplenishmentPolicy, StockPosition,
 };
 use crate::{
-    AverageCost, InventoryError, InventoryValueReport, MovementKind, ReplenishmentAdvice,
-    StockDelta, StockLevel, StockMovement, StockTotals, Warehouse,
+    InventoryError, InventoryValueReport, MovementKind, ReplenishmentAdvice, StockLevel,
+    StockMovement, StockTotals, Warehouse,
 };
 use kernel::{
     Clock, Currency, Money, MovementId, Page, PageRequest, Quantity, RequestContext, Sku,
