@@ -449,9 +449,17 @@ mod tests {
             .times(1)
             .returning(|_, _| Ok(()));
         tx.expect_append_events().times(1).returning(|_| Ok(()));
-        quarantine(&mut tx, &ctx(), &main(), &sku(), q(3), "quarantine:9", now())
-            .await
-            .unwrap();
+        quarantine(
+            &mut tx,
+            &ctx(),
+            &main(),
+            &sku(),
+            q(3),
+            "quarantine:9",
+            now(),
+        )
+        .await
+        .unwrap();
     }
 
     #[tokio::test]
@@ -459,9 +467,17 @@ mod tests {
         let mut tx = MockTx::new();
         rows(&mut tx, 10, 8);
         tx.expect_add_reservations().never();
-        let err = quarantine(&mut tx, &ctx(), &main(), &sku(), q(3), "quarantine:9", now())
-            .await
-            .unwrap_err();
+        let err = quarantine(
+            &mut tx,
+            &ctx(),
+            &main(),
+            &sku(),
+            q(3),
+            "quarantine:9",
+            now(),
+        )
+        .await
+        .unwrap_err();
         assert!(matches!(err, InventoryError::InsufficientStock(s) if s == vec![(sku(), 1)]));
     }
 
