@@ -18,6 +18,7 @@ mod m20261123_000009_returns;
 mod m20261123_000010_event_traceparent;
 mod m20261201_000012_shipping_labels;
 mod m20261201_000013_floor_locations;
+mod m20261201_000015_receiving_counts_qc;
 
 pub use m20261123_000006_row_level_security::apply_policies;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000010_event_traceparent::Migration),
             Box::new(m20261201_000012_shipping_labels::Migration),
             Box::new(m20261201_000013_floor_locations::Migration),
+            Box::new(m20261201_000015_receiving_counts_qc::Migration),
         ]
     }
 }
