@@ -19,6 +19,8 @@ pub type Identity = IdentityService<SqlStore, SqlStore, SystemClock>;
 pub type Accounts = AccountService<SqlStore, SqlStore, KeySet, SystemClock>;
 pub type Inventory = InventoryService<SqlStore, SqlStore, SqlStore, SqlStore, SystemClock>;
 pub type Orders = OrderService<SqlStore, SqlStore, SystemClock>;
+/// Receiving, put-away, cycle counts and QC.
+pub type Floor = warehouse::InboundService<SqlStore, SystemClock>;
 pub type Notifications =
     NotificationService<SqlStore, SqlStore, Arc<dyn Notifier>, SqlStore, SystemClock>;
 
@@ -34,6 +36,7 @@ pub struct AppState {
     pub keys: KeySet,
     pub inventory: Inventory,
     pub orders: Orders,
+    pub floor: Floor,
     pub notifications: Notifications,
     /// The event consumers, for replaying their dead letters.
     pub consumers: Vec<Arc<dyn EventHandler>>,
@@ -81,6 +84,7 @@ impl AppState {
                 SystemClock,
             ),
             orders: OrderService::new(s.clone(), s.clone(), SystemClock),
+            floor: warehouse::InboundService::new(s.clone(), SystemClock),
             notifications: notifications(s.clone(), notifier.clone()),
             consumers: crate::consumers::all(&s, &notifier),
             admin_token: settings.admin_token.clone(),

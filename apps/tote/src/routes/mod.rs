@@ -4,6 +4,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod events;
+pub mod floor_inbound;
 pub mod fulfilment;
 pub mod health;
 pub mod inventory;
@@ -94,6 +95,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(returns::receive)
             .service(returns::inspect)
             .service(returns::refund)
+            .service(floor_inbound::create_inbound)
+            .service(floor_inbound::list_inbound)
+            .service(floor_inbound::get_inbound)
+            .service(floor_inbound::receive)
+            .service(floor_inbound::close)
+            .service(floor_inbound::confirm_put_away)
+            .service(floor_inbound::open_count)
+            .service(floor_inbound::get_count)
+            .service(floor_inbound::count_line_route)
+            .service(floor_inbound::submit_count)
+            .service(floor_inbound::accuracy)
+            .service(floor_inbound::create_checklist)
+            .service(floor_inbound::list_checklists)
+            .service(floor_inbound::inspect)
+            .service(floor_inbound::list_quarantines)
+            .service(floor_inbound::release_quarantine)
+            .service(floor_inbound::dispose_quarantine)
             .service(routing::get)
             .service(routing::put)
             .service(events::stream)
