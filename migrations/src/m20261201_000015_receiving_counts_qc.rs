@@ -264,7 +264,10 @@ impl MigrationTrait for Migration {
                 .col(uuid(Quarantines::WarehouseId))
                 .col(uuid(Quarantines::InspectionId))
                 .col(string(Quarantines::Sku))
-                .col(big_integer(Quarantines::Quantity).check(Expr::col(Quarantines::Quantity).gt(0)))
+                .col(
+                    big_integer(Quarantines::Quantity)
+                        .check(Expr::col(Quarantines::Quantity).gt(0)),
+                )
                 .col(string(Quarantines::Reason))
                 .col(string(Quarantines::Status))
                 .col(timestamp_with_time_zone(Quarantines::CreatedAt))

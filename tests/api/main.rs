@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod bad_input;
 mod events;
+mod floor_inbound;
 mod inventory;
 mod lifecycle;
 mod limits;
