@@ -101,7 +101,8 @@ pub async fn book_receipt(
 
 /// Moves on hand of `sku` in `warehouse` by a count's `delta` (a `count` movement with
 /// `reason` and `reference`, the caller's actor as the counter) and appends its events.
-/// Errors: `BelowReserved` if on hand would drop below what is reserved.
+/// Errors: `BelowReserved` if on hand would drop below what is reserved; `UnknownSku` /
+/// `KitHasNoStock` for a SKU that is not a stocked product.
 #[allow(clippy::too_many_arguments)]
 pub async fn count_variance(
     tx: &mut dyn InventoryTransaction,
@@ -113,6 +114,7 @@ pub async fn count_variance(
     reference: String,
     now: DateTime<Utc>,
 ) -> Result<StockLevel, InventoryError> {
+    stocked_product(tx, sku).await?;
     let (available_before, threshold) = lock_sku_everywhere(tx, sku).await?;
     let current = tx
         .lock_level(warehouse.id, sku)
@@ -369,6 +371,17 @@ mod tests {
     }
 
     fn rows(tx: &mut MockTx, on_hand: i64, reserved: i64) {
+        tx.expect_lock_product().returning(|_| {
+            Ok(Some(
+                crate::NewProduct {
+                    sku: "MUG-01".into(),
+                    name: "Mug".into(),
+                    ..Default::default()
+                }
+                .validate(kernel::ProductId::new(), TenantId::new(), Utc::now())
+                .unwrap(),
+            ))
+        });
         tx.expect_lock_stock().returning(move |_| {
             Ok(vec![LockedStock {
                 warehouse_id: main().id,
