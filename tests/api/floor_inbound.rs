@@ -16,6 +16,7 @@ on_both_databases!(
     a_cycle_count_variance_adjusts_stock_through_the_ledger_and_shows_in_accuracy,
     failed_qc_quarantines_units_until_released_or_disposed_of,
     another_tenants_receiving_counts_and_quarantines_answer_404,
+    an_idempotency_key_creates_an_asn_and_quarantines_units_once,
 );
 
 async fn send(
@@ -677,4 +678,68 @@ async fn another_tenants_receiving_counts_and_quarantines_answer_404(backend: Ba
     }
     // A's quarantine is untouched.
     assert_eq!(app.stock(&a, "TEE").await["available"], 5);
+}
+
+async fn keyed(app: &TestApp, seller: &Seller, path: &str, key: &str, body: Value) -> Reply {
+    app.raw(
+        app.client
+            .post(app.url(path))
+            .bearer_auth(&seller.api_key)
+            .header("Idempotency-Key", key)
+            .json(&body),
+    )
+    .await
+}
+
+async fn an_idempotency_key_creates_an_asn_and_quarantines_units_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let seller = app.signup("Keyed Co").await;
+    app.create_product(&seller, "TEE").await;
+    app.set_stock(&seller, "TEE", 5).await;
+    let asn = json!({ "reference": "PO-9", "warehouse": "MAIN", "lines": [{ "sku": "TEE", "expected": 3 }] });
+    let first = keyed(
+        &app,
+        &seller,
+        "/api/v1/inbound-shipments",
+        "asn-1",
+        asn.clone(),
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let again = keyed(&app, &seller, "/api/v1/inbound-shipments", "asn-1", asn).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
+    assert_eq!(again.body["id"], first.body["id"]);
+    let listed = get(&app, &seller, "/api/v1/inbound-shipments").await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);
+    let other = json!({ "reference": "PO-10", "warehouse": "MAIN", "lines": [{ "sku": "TEE", "expected": 3 }] });
+    let reused = keyed(&app, &seller, "/api/v1/inbound-shipments", "asn-1", other).await;
+    assert_eq!(reused.assert_problem(422), "idempotency-key-reused");
+
+    let checklist = post(
+        &app,
+        &seller,
+        "/api/v1/qc/checklists",
+        json!({ "name": "In", "stage": "receipt", "items": ["ok"] }),
+    )
+    .await;
+    let inspection = json!({ "checklist": checklist.body["id"], "sku": "TEE", "warehouse": "MAIN", "quantity": 2, "answers": [false] });
+    let failed = keyed(
+        &app,
+        &seller,
+        "/api/v1/qc/inspections",
+        "qc-1",
+        inspection.clone(),
+    )
+    .await;
+    assert_eq!(failed.status, StatusCode::CREATED, "{}", failed.body);
+    let replayed = keyed(&app, &seller, "/api/v1/qc/inspections", "qc-1", inspection).await;
+    assert_eq!(replayed.status, StatusCode::CREATED, "{}", replayed.body);
+    assert_eq!(replayed.body["id"], failed.body["id"]);
+    assert_eq!(
+        replayed.body["quarantine"]["id"],
+        failed.body["quarantine"]["id"]
+    );
+    assert_eq!(replayed.body["outcome"], "quarantined");
+    // Quarantined once: 2 of 5 out of available, not 4.
+    assert_eq!(app.stock(&seller, "TEE").await["available"], 3);
 }

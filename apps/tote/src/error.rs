@@ -600,6 +600,12 @@ impl From<warehouse::InboundError> for ApiError {
                 ..
             } => unprocessable("below-reserved", "On hand cannot go below what is reserved"),
             E::Stock { .. } => unprocessable("stock-refused", "The stock change was refused"),
+            E::IdempotencyKeyReused => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                "Idempotency-Key reused with a different request",
+                format!("{detail}; use a new key for a new request"),
+            ),
             E::Invalid(v) => Self::validation(v),
             E::Store(s) => s.into(),
         }

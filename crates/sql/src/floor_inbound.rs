@@ -5,16 +5,16 @@
 //! so a closed ASN and its receipts, a count and its adjustments, a quarantine and its
 //! reservation commit together with their ledger movements and outbox events.
 
-use crate::entities::{product, warehouse};
+use crate::entities::{idempotency_record, product, warehouse};
 use crate::floor_entities::{bin, bin_stock, warehouse_task};
 use crate::inventory::{bad, to_warehouse};
 use crate::inventory_tx::SqlInventoryTx;
 use crate::{SqlStore, outbox, store_err};
 use ::warehouse::{
-    BinCode, CountStatus, CycleCount, FloorWarehouse, InboundLine, InboundShipment, InboundStatus,
-    InboundTransaction, InboundUnitOfWork, Inspection, PutAwayTask, QcChecklist, QcOutcome,
-    QcStage, Quarantine, QuarantineRecord, QuarantineStatus, ReceiveProgress, StockEffectError,
-    TaskKind, TaskStatus, WarehouseTask,
+    BinCode, CountStatus, CycleCount, FloorWarehouse, IdempotencyClaim, IdempotencyKey,
+    InboundLine, InboundShipment, InboundStatus, InboundTransaction, InboundUnitOfWork, Inspection,
+    PutAwayTask, QcChecklist, QcOutcome, QcResult, QcStage, Quarantine, QuarantineRecord,
+    QuarantineStatus, ReceiveProgress, StockEffectError, TaskKind, TaskStatus, WarehouseTask,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -238,6 +238,10 @@ impl SqlStore {
             .await
             .map_err(store_err)?
             .ok_or_else(|| StoreError::new(format!("no warehouse {warehouse_code}")))?;
+        tx.commit().await.map_err(store_err)?;
+        // Writes only from here: on SQLite a transaction that read first cannot always take
+        // the write lock while the app writes (it would fail with "database is locked").
+        let tx = self.begin_tenant(tenant).await?;
         let id = Uuid::now_v7();
         bin::Entity::insert(bin::ActiveModel {
             id: Set(id),
@@ -1105,6 +1109,22 @@ impl InboundTransaction for SqlInboundTx {
         Ok(())
     }
 
+    async fn claim_idempotency(
+        &mut self,
+        key: &IdempotencyKey,
+        resource_type: &str,
+        resource_id: Uuid,
+    ) -> Result<Option<IdempotencyClaim>, StoreError> {
+        claim_key(self.tx(), self.tenant(), key, resource_type, resource_id).await
+    }
+
+    async fn inspection(
+        &mut self,
+        id: Uuid,
+    ) -> Result<Option<(Inspection, Option<QuarantineRecord>)>, StoreError> {
+        load_inspection(self.tx(), self.tenant(), id).await
+    }
+
     async fn append_events(&mut self, events: &[EventEnvelope]) -> Result<(), StoreError> {
         outbox::append(self.tx(), events).await
     }
@@ -1153,4 +1173,92 @@ async fn upsert_bin_stock(
     .await
     .map_err(store_err)?;
     Ok(())
+}
+
+async fn claim_key(
+    tx: &DatabaseTransaction,
+    tenant: Uuid,
+    key: &IdempotencyKey,
+    resource_type: &str,
+    resource_id: Uuid,
+) -> Result<Option<IdempotencyClaim>, StoreError> {
+    let inserted = idempotency_record::Entity::insert(idempotency_record::ActiveModel {
+        tenant_id: Set(tenant),
+        key: Set(key.key.clone()),
+        fingerprint: Set(key.fingerprint.clone()),
+        resource_type: Set(resource_type.to_owned()),
+        resource_id: Set(resource_id),
+        created_at: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            idempotency_record::Column::TenantId,
+            idempotency_record::Column::Key,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(tx)
+    .await
+    .map_err(store_err)?;
+    if inserted == 1 {
+        return Ok(None);
+    }
+    let row = idempotency_record::Entity::find_by_id((tenant, key.key.clone()))
+        .one(tx)
+        .await
+        .map_err(store_err)?
+        .ok_or_else(|| StoreError::new("idempotency key neither inserted nor found"))?;
+    Ok(Some(IdempotencyClaim {
+        fingerprint: row.fingerprint,
+        resource_type: row.resource_type,
+        resource_id: row.resource_id,
+    }))
+}
+
+async fn load_inspection(
+    tx: &DatabaseTransaction,
+    tenant: Uuid,
+    id: Uuid,
+) -> Result<Option<(Inspection, Option<QuarantineRecord>)>, StoreError> {
+    let Some(row) = qc_result::Entity::find_by_id(id)
+        .filter(qc_result::Column::TenantId.eq(tenant))
+        .one(tx)
+        .await
+        .map_err(store_err)?
+    else {
+        return Ok(None);
+    };
+    let quarantine = match row.quarantine_id {
+        Some(q) => quarantine::Entity::find_by_id(q)
+            .filter(quarantine::Column::TenantId.eq(tenant))
+            .one(tx)
+            .await
+            .map_err(store_err)?
+            .map(to_quarantine)
+            .transpose()?,
+        None => None,
+    };
+    let result = QcResult {
+        checklist_id: row.checklist_id,
+        stage: QcStage::parse(&row.stage)
+            .ok_or_else(|| StoreError::new(format!("unknown QC stage {}", row.stage)))?,
+        sku: sku_of(&row.sku)?,
+        quantity: q(row.quantity)?,
+        inspector: row.inspector,
+        inspected_at: row.inspected_at,
+        outcome: match &quarantine {
+            Some(r) => QcOutcome::Quarantine(r.quarantine.clone()),
+            None => QcOutcome::Release,
+        },
+    };
+    Ok(Some((
+        Inspection {
+            id: row.id,
+            result,
+            warehouse: WarehouseId::from_uuid(row.warehouse_id),
+            reference: row.reference,
+        },
+        quarantine,
+    )))
 }

@@ -42,6 +42,7 @@ async fn receipts_booked_in_a_dropped_transaction_leave_no_trace_and_a_close_com
                 warehouse: "MAIN".into(),
                 lines: vec![("TEE".into(), 4)],
             },
+            None,
         )
         .await
         .unwrap();
@@ -103,7 +104,7 @@ async fn a_refused_count_changes_neither_stock_nor_bin_and_quarantine_moves_only
         .unwrap();
     let floor = InboundService::new(w.store().clone(), SystemClock);
     let checklist = floor
-        .create_checklist(&ctx, "In", "receipt", None, vec!["Sealed".into()])
+        .create_checklist(&ctx, "In", "receipt", None, vec!["Sealed".into()], None)
         .await
         .unwrap();
     // 8 TEE quarantined: on hand stays, only available drops.
@@ -118,13 +119,14 @@ async fn a_refused_count_changes_neither_stock_nor_bin_and_quarantine_moves_only
                 answers: vec![false],
                 reference: None,
             },
+            None,
         )
         .await
         .unwrap();
     assert_eq!(w.level(&ctx, "TEE").await, (10, 8));
 
     // MUG counts up (first, by SKU order), TEE down below the quarantined 8: refused whole.
-    let count = floor.open_count(&ctx, "MAIN", "A-01").await.unwrap();
+    let count = floor.open_count(&ctx, "MAIN", "A-01", None).await.unwrap();
     floor
         .record_count(&ctx, count.id(), "MUG", 7)
         .await
@@ -146,7 +148,7 @@ async fn a_refused_count_changes_neither_stock_nor_bin_and_quarantine_moves_only
     );
     assert_eq!(w.level(&ctx, "MUG").await, (6, 0));
     assert_eq!(w.level(&ctx, "TEE").await, (10, 8));
-    let again = floor.open_count(&ctx, "MAIN", "A-01").await.unwrap();
+    let again = floor.open_count(&ctx, "MAIN", "A-01", None).await.unwrap();
     assert_eq!(again.expected().len(), 2);
     assert_eq!(
         again.expected()[0].1,

@@ -63,6 +63,21 @@ impl QuarantineRecord {
     }
 }
 
+/// An `Idempotency-Key` and a fingerprint of the request body it came with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    pub key: String,
+    pub fingerprint: String,
+}
+
+/// What an earlier request with the same key created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyClaim {
+    pub fingerprint: String,
+    pub resource_type: String,
+    pub resource_id: Uuid,
+}
+
 /// Why a stock effect was not written. `Refused` is a business outcome decided by the
 /// inventory rules the adapter runs (`below-reserved`, `insufficient-stock`, ...).
 #[derive(Debug, thiserror::Error)]
@@ -219,6 +234,21 @@ pub trait InboundTransaction: Send {
         sku: &Sku,
         owner: &str,
     ) -> Result<(), StockEffectError>;
+
+    /// Claims `key` for the resource about to be created. `Ok(None)`: claimed (it commits
+    /// with the resource); `Ok(Some(_))`: an earlier request holds the key and nothing was
+    /// written. A concurrent request with the same key waits for the first to commit.
+    async fn claim_idempotency(
+        &mut self,
+        key: &IdempotencyKey,
+        resource_type: &str,
+        resource_id: Uuid,
+    ) -> Result<Option<IdempotencyClaim>, StoreError>;
+    /// An inspection and the quarantine it opened, for replays.
+    async fn inspection(
+        &mut self,
+        id: Uuid,
+    ) -> Result<Option<(Inspection, Option<QuarantineRecord>)>, StoreError>;
 
     async fn append_events(&mut self, events: &[EventEnvelope]) -> Result<(), StoreError>;
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;

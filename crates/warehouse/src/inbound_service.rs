@@ -7,7 +7,7 @@
 
 use crate::counting::{Accuracy, CountError, CycleCount, Variance, accuracy};
 use crate::inbound_ports::{
-    FloorWarehouse, InboundTransaction, InboundUnitOfWork, Inspection, PutAwayTask,
+    FloorWarehouse, IdempotencyKey, InboundTransaction, InboundUnitOfWork, Inspection, PutAwayTask,
     QuarantineRecord, StockEffectError,
 };
 use crate::location::{BinCode, BinCodeError};
@@ -50,6 +50,8 @@ pub enum InboundError {
     /// The inventory rules refused the stock change (`code`: `below-reserved`, ...).
     #[error("{detail}")]
     Stock { code: &'static str, detail: String },
+    #[error("this Idempotency-Key was already used with a different request")]
+    IdempotencyKeyReused,
     #[error(transparent)]
     Invalid(#[from] ValidationErrors),
     #[error(transparent)]
@@ -200,6 +202,26 @@ pub(crate) async fn warehouse_of(
         .ok_or_else(|| InboundError::UnknownWarehouse(id.to_string()))
 }
 
+/// Claims `key` for a new `resource_type` with `id`: `Ok(None)` to go on creating it,
+/// `Ok(Some(earlier id))` to answer with what the first request created.
+pub(crate) async fn claim(
+    tx: &mut dyn InboundTransaction,
+    key: Option<&IdempotencyKey>,
+    resource_type: &str,
+    id: Uuid,
+) -> Result<Option<Uuid>, InboundError> {
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    match tx.claim_idempotency(key, resource_type, id).await? {
+        None => Ok(None),
+        Some(c) if c.fingerprint == key.fingerprint && c.resource_type == resource_type => {
+            Ok(Some(c.resource_id))
+        }
+        Some(_) => Err(InboundError::IdempotencyKeyReused),
+    }
+}
+
 pub(crate) async fn bin_in(
     tx: &mut dyn InboundTransaction,
     warehouse: &FloorWarehouse,
@@ -233,6 +255,7 @@ where
         &self,
         ctx: &RequestContext,
         cmd: NewInbound,
+        idempotency: Option<&IdempotencyKey>,
     ) -> Result<InboundView, InboundError> {
         let mut errors = ValidationErrors::new();
         if cmd.lines.len() > 500 {
@@ -280,6 +303,15 @@ where
                 .collect(),
             self.clock.now(),
         )?;
+        if let Some(earlier) =
+            claim(tx.as_mut(), idempotency, "inbound_shipment", shipment.id()).await?
+        {
+            let shipment = tx
+                .lock_inbound(earlier)
+                .await?
+                .ok_or(InboundError::NotFound("inbound shipment", earlier))?;
+            return view(tx.as_mut(), shipment).await;
+        }
         tx.insert_inbound(&shipment).await?;
         tx.commit().await?;
         Ok(InboundView {
@@ -479,6 +511,7 @@ where
         ctx: &RequestContext,
         warehouse: &str,
         bin: &str,
+        idempotency: Option<&IdempotencyKey>,
     ) -> Result<CycleCount, InboundError> {
         let bin = parse_bin("bin", bin)?;
         let now = self.clock.now();
@@ -487,6 +520,12 @@ where
         let bin_id = bin_in(tx.as_mut(), &warehouse, &bin).await?;
         let expected = tx.bin_contents(bin_id).await?;
         let count = CycleCount::open(warehouse.id, bin, expected, now);
+        if let Some(earlier) = claim(tx.as_mut(), idempotency, "cycle_count", count.id()).await? {
+            return tx
+                .lock_count(earlier)
+                .await?
+                .ok_or(InboundError::NotFound("count", earlier));
+        }
         tx.insert_count(&count).await?;
         let task = WarehouseTask::open(
             ctx.tenant_id,
@@ -611,6 +650,7 @@ where
         stage: &str,
         sku: Option<&str>,
         items: Vec<String>,
+        idempotency: Option<&IdempotencyKey>,
     ) -> Result<QcChecklist, InboundError> {
         let stage = QcStage::parse(stage)
             .ok_or_else(|| ValidationErrors::single("stage", "use `receipt` or `return`"))?;
@@ -628,6 +668,13 @@ where
         {
             return Err(InboundError::UnknownSkus(vec![sku]));
         }
+        if let Some(earlier) = claim(tx.as_mut(), idempotency, "qc_checklist", checklist.id).await?
+        {
+            return tx
+                .checklist(earlier)
+                .await?
+                .ok_or(InboundError::NotFound("checklist", earlier));
+        }
         tx.insert_checklist(&checklist).await?;
         tx.commit().await?;
         Ok(checklist)
@@ -644,6 +691,7 @@ where
         &self,
         ctx: &RequestContext,
         cmd: InspectCmd,
+        idempotency: Option<&IdempotencyKey>,
     ) -> Result<InspectionOutcome, InboundError> {
         let sku = parse_sku("sku", &cmd.sku)?;
         let quantity = units("quantity", cmd.quantity, true)?;
@@ -681,6 +729,18 @@ where
             warehouse: warehouse.id,
             reference,
         };
+        if let Some(earlier) =
+            claim(tx.as_mut(), idempotency, "qc_inspection", inspection.id).await?
+        {
+            let (inspection, quarantine) = tx
+                .inspection(earlier)
+                .await?
+                .ok_or(InboundError::NotFound("inspection", earlier))?;
+            return Ok(InspectionOutcome {
+                inspection,
+                quarantine,
+            });
+        }
         tx.insert_inspection(&inspection).await?;
         let quarantine = match &inspection.result.outcome {
             QcOutcome::Release => None,

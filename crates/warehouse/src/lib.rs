@@ -35,8 +35,8 @@ pub use carrier::{
 };
 pub use counting::{Accuracy, CountError, CountStatus, CycleCount, Variance, accuracy};
 pub use inbound_ports::{
-    FloorWarehouse, InboundTransaction, InboundUnitOfWork, Inspection, PutAwayTask,
-    QuarantineRecord, StockEffectError,
+    FloorWarehouse, IdempotencyClaim, IdempotencyKey, InboundTransaction, InboundUnitOfWork,
+    Inspection, PutAwayTask, QuarantineRecord, StockEffectError,
 };
 pub use inbound_service::{
     ClosedInbound, DailyAccuracy, InboundError, InboundService, InboundView, InspectCmd,

@@ -6,20 +6,42 @@ use super::{encode_cursor, page_request};
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use warehouse::{
-    Accuracy, ClosedInbound, CycleCount, DailyAccuracy, Discrepancy, InboundStatus, InboundView,
-    InspectCmd, InspectionOutcome, NewInbound, PutAwayTask, QcChecklist, QuarantineRecord,
-    QuarantineStatus, ReceiveScan, Variance,
+    Accuracy, ClosedInbound, CycleCount, DailyAccuracy, Discrepancy, IdempotencyKey, InboundStatus,
+    InboundView, InspectCmd, InspectionOutcome, NewInbound, PutAwayTask, QcChecklist,
+    QuarantineRecord, QuarantineStatus, ReceiveScan, Variance,
 };
 
 fn path_id(raw: &str, what: &str) -> Result<Uuid, ApiError> {
     raw.parse()
         .map_err(|_| ApiError::not_found(format!("{what} {raw} not found")))
+}
+
+/// `Idempotency-Key` plus a fingerprint of the (parsed, re-serialised) body it came with.
+fn idempotency<T: Serialize>(
+    req: &HttpRequest,
+    body: &T,
+) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(value) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value.to_str().unwrap_or("").trim();
+    if key.is_empty() || key.len() > 255 {
+        return Err(ApiError::bad_request(
+            "`Idempotency-Key` must be 1 to 255 visible ASCII characters, e.g. a UUID",
+        ));
+    }
+    let canonical = serde_json::to_vec(body).map_err(ApiError::internal)?;
+    Ok(Some(IdempotencyKey {
+        key: key.to_owned(),
+        fingerprint: hex::encode(Sha256::digest(&canonical)),
+    }))
 }
 
 fn cursor_page(
@@ -31,7 +53,7 @@ fn cursor_page(
 
 // ---------------------------------------------------------------- inbound shipments
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InboundLineRequest {
     pub sku: String,
@@ -39,7 +61,7 @@ pub struct InboundLineRequest {
     pub expected: i64,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateInboundRequest {
     /// The seller's own reference (PO number), 1 to 100 characters.
@@ -245,9 +267,11 @@ impl From<&ClosedInbound> for ClosedInboundResponse {
 pub async fn create_inbound(
     state: web::Data<AppState>,
     Caller(ctx): Caller,
+    req: HttpRequest,
     body: web::Json<CreateInboundRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
+    let key = idempotency(&req, &body)?;
     let cmd = NewInbound {
         reference: body.reference,
         warehouse: body.warehouse,
@@ -257,7 +281,7 @@ pub async fn create_inbound(
             .map(|l| (l.sku, l.expected))
             .collect(),
     };
-    let view = state.floor.create_inbound(&ctx, cmd).await?;
+    let view = state.floor.create_inbound(&ctx, cmd, key.as_ref()).await?;
     Ok(HttpResponse::Created().json(InboundResponse::from(&view)))
 }
 
@@ -408,7 +432,7 @@ pub async fn confirm_put_away(
 
 // ---------------------------------------------------------------- cycle counts
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenCountRequest {
     /// Warehouse code, e.g. `MAIN`.
@@ -489,11 +513,13 @@ impl From<&CycleCount> for CountResponse {
 pub async fn open_count(
     state: web::Data<AppState>,
     Caller(ctx): Caller,
+    req: HttpRequest,
     body: web::Json<OpenCountRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let key = idempotency(&req, &*body)?;
     let count = state
         .floor
-        .open_count(&ctx, &body.warehouse, &body.bin)
+        .open_count(&ctx, &body.warehouse, &body.bin, key.as_ref())
         .await?;
     Ok(HttpResponse::Created().json(CountResponse::from(&count)))
 }
@@ -682,7 +708,7 @@ pub async fn accuracy(
 
 // ---------------------------------------------------------------- QC
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateChecklistRequest {
     /// 1 to 100 characters.
@@ -735,9 +761,11 @@ impl From<&QcChecklist> for ChecklistResponse {
 pub async fn create_checklist(
     state: web::Data<AppState>,
     Caller(ctx): Caller,
+    req: HttpRequest,
     body: web::Json<CreateChecklistRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
+    let key = idempotency(&req, &body)?;
     let checklist = state
         .floor
         .create_checklist(
@@ -746,6 +774,7 @@ pub async fn create_checklist(
             &body.stage,
             body.sku.as_deref(),
             body.items,
+            key.as_ref(),
         )
         .await?;
     Ok(HttpResponse::Created().json(ChecklistResponse::from(&checklist)))
@@ -767,7 +796,7 @@ pub async fn list_checklists(
     }))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InspectRequest {
     pub checklist: Uuid,
@@ -864,9 +893,11 @@ impl From<&InspectionOutcome> for InspectionResponse {
 pub async fn inspect(
     state: web::Data<AppState>,
     Caller(ctx): Caller,
+    req: HttpRequest,
     body: web::Json<InspectRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
+    let key = idempotency(&req, &body)?;
     let outcome = state
         .floor
         .inspect(
@@ -879,6 +910,7 @@ pub async fn inspect(
                 answers: body.answers,
                 reference: body.reference,
             },
+            key.as_ref(),
         )
         .await?;
     Ok(HttpResponse::Created().json(InspectionResponse::from(&outcome)))

@@ -252,6 +252,7 @@ async fn a_failed_inspection_quarantines_the_units_and_raises_qc_failed() {
                 answers: vec![true, false],
                 reference: None,
             },
+            None,
         )
         .await
         .unwrap();
@@ -284,6 +285,7 @@ async fn a_passed_inspection_moves_no_stock() {
                 answers: vec![true],
                 reference: None,
             },
+            None,
         )
         .await
         .unwrap();
