@@ -291,3 +291,61 @@ async fn a_passed_inspection_moves_no_stock() {
         .unwrap();
     assert!(outcome.quarantine.is_none());
 }
+
+fn key(fingerprint: &str) -> crate::inbound_ports::IdempotencyKey {
+    crate::inbound_ports::IdempotencyKey {
+        key: "k-1".into(),
+        fingerprint: fingerprint.into(),
+    }
+}
+
+fn new_asn() -> NewInbound {
+    NewInbound {
+        reference: "PO-1".into(),
+        warehouse: "MAIN".into(),
+        lines: vec![("TEE".into(), 10)],
+    }
+}
+
+fn expect_earlier_claim(tx: &mut MockInboundTransaction, fingerprint: &'static str) {
+    expect_warehouse(tx);
+    tx.expect_products()
+        .returning(|s| Ok(s.iter().map(|s| (s.clone(), None)).collect()));
+    tx.expect_claim_idempotency()
+        .times(1)
+        .returning(move |_, _, _| {
+            Ok(Some(crate::inbound_ports::IdempotencyClaim {
+                fingerprint: fingerprint.into(),
+                resource_type: "inbound_shipment".into(),
+                resource_id: Uuid::from_u128(42),
+            }))
+        });
+    tx.expect_insert_inbound().never();
+    tx.expect_commit().never();
+}
+
+#[tokio::test]
+async fn a_repeated_idempotency_key_answers_with_the_first_asn_and_writes_nothing() {
+    let mut tx = MockInboundTransaction::new();
+    expect_earlier_claim(&mut tx, "same");
+    let earlier = asn();
+    tx.expect_lock_inbound()
+        .withf(|id| *id == Uuid::from_u128(42))
+        .returning(move |_| Ok(Some(earlier.clone())));
+    let view = service(tx)
+        .create_inbound(&ctx(), new_asn(), Some(&key("same")))
+        .await
+        .unwrap();
+    assert_eq!(view.shipment.reference(), "PO-1");
+}
+
+#[tokio::test]
+async fn an_idempotency_key_reused_for_another_body_is_refused() {
+    let mut tx = MockInboundTransaction::new();
+    expect_earlier_claim(&mut tx, "other");
+    let err = service(tx)
+        .create_inbound(&ctx(), new_asn(), Some(&key("same")))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, InboundError::IdempotencyKeyReused));
+}
