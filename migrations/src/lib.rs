@@ -21,6 +21,7 @@ mod m20261201_000011_force_row_level_security;
 mod m20261201_000012_shipping_labels;
 mod m20261201_000013_floor_locations;
 mod m20261201_000014_pick_pack;
+mod m20261201_000015_receiving_counts_qc;
 mod m20261201_000016_session_check;
 
 // m20261123_000007..9 call `crate::apply_policies` (the 000006 one: policies, not forced) and
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000012_shipping_labels::Migration),
             Box::new(m20261201_000013_floor_locations::Migration),
             Box::new(m20261201_000014_pick_pack::Migration),
+            Box::new(m20261201_000015_receiving_counts_qc::Migration),
             Box::new(m20261201_000016_session_check::Migration),
         ]
     }

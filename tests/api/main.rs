@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod bad_input;
 mod events;
+mod floor_inbound;
 mod floor_pick;
 mod inventory;
 mod lifecycle;

@@ -711,3 +711,70 @@ impl From<sql::PutAwayFailure> for ApiError {
         }
     }
 }
+
+impl From<warehouse::InboundError> for ApiError {
+    fn from(e: warehouse::InboundError) -> Self {
+        use warehouse::{CountError, InboundError as E, QcError, ReceiveError};
+        let detail = e.to_string();
+        let unprocessable = |slug, title| {
+            Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                slug,
+                title,
+                detail.clone(),
+            )
+        };
+        let conflict = |slug, title| Self::new(StatusCode::CONFLICT, slug, title, detail.clone());
+        match e {
+            E::NotFound(..) => Self::not_found(detail),
+            E::UnknownWarehouse(_) => unprocessable("unknown-warehouse", "No such warehouse"),
+            E::UnknownSkus(skus) => {
+                unprocessable("unknown-sku", "Some SKUs are not in your catalogue")
+                    .with("skus", json!(skus))
+            }
+            E::UnknownBin { bin, .. } => {
+                unprocessable("unknown-bin", "No such bin in this warehouse")
+                    .with("bin", json!(bin))
+            }
+            E::NeedDefaultBin(skus) => {
+                unprocessable("no-put-away-bin", "Some SKUs have nowhere to go")
+                    .with("skus", json!(skus))
+            }
+            E::Receive(ReceiveError::NotOnShipment(code)) => unprocessable(
+                "not-on-shipment",
+                "This item is not on the inbound shipment",
+            )
+            .with("barcode", json!(code)),
+            E::Receive(ReceiveError::Closed) | E::Count(CountError::AlreadySubmitted) => conflict(
+                "illegal-transition",
+                "That cannot happen in its current state",
+            ),
+            E::Receive(ReceiveError::DuplicateSku(sku)) => {
+                unprocessable("duplicate-sku", "A SKU is listed twice").with("sku", json!(sku))
+            }
+            E::Receive(_) | E::Count(_) => unprocessable("invalid", "The request breaks a rule"),
+            E::Qc(QcError::AlreadySettled(_)) | E::Task(_) => conflict(
+                "illegal-transition",
+                "That cannot happen in its current state",
+            ),
+            E::Qc(_) => unprocessable("invalid-qc", "The QC request breaks a rule"),
+            E::Stock {
+                code: "insufficient-stock",
+                ..
+            } => conflict("insufficient-stock", "Not enough stock"),
+            E::Stock {
+                code: "below-reserved",
+                ..
+            } => unprocessable("below-reserved", "On hand cannot go below what is reserved"),
+            E::Stock { .. } => unprocessable("stock-refused", "The stock change was refused"),
+            E::IdempotencyKeyReused => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                "Idempotency-Key reused with a different request",
+                format!("{detail}; use a new key for a new request"),
+            ),
+            E::Invalid(v) => Self::validation(v),
+            E::Store(s) => s.into(),
+        }
+    }
+}

@@ -21,6 +21,8 @@ pub type Inventory = InventoryService<SqlStore, SqlStore, SqlStore, SqlStore, Sy
 pub type Orders = OrderService<SqlStore, SqlStore, SystemClock>;
 pub type Picking = warehouse::PickingService<SqlStore, SqlStore, SystemClock>;
 pub type Packing = warehouse::PackingService<SqlStore, SystemClock>;
+/// Receiving, put-away, cycle counts and QC.
+pub type Floor = warehouse::InboundService<SqlStore, SystemClock>;
 pub type Notifications =
     NotificationService<SqlStore, SqlStore, Arc<dyn Notifier>, SqlStore, SystemClock>;
 
@@ -36,6 +38,7 @@ pub struct AppState {
     pub keys: KeySet,
     pub inventory: Inventory,
     pub orders: Orders,
+    pub floor: Floor,
     pub notifications: Notifications,
     /// The event consumers, for replaying their dead letters.
     pub consumers: Vec<Arc<dyn EventHandler>>,
@@ -86,6 +89,7 @@ impl AppState {
                 SystemClock,
             ),
             orders: OrderService::new(s.clone(), s.clone(), SystemClock),
+            floor: warehouse::InboundService::new(s.clone(), SystemClock),
             notifications: notifications(s.clone(), notifier.clone()),
             consumers: crate::consumers::all(&s, &notifier),
             admin_token: settings.admin_token.clone(),

@@ -20,8 +20,10 @@ use sea_orm::{
 };
 
 pub struct SqlInventoryTx {
-    tx: DatabaseTransaction,
-    tenant: TenantId,
+    // Crate-visible so other units of work (the floor's) can run inventory rules on their
+    // own transaction.
+    pub(crate) tx: DatabaseTransaction,
+    pub(crate) tenant: TenantId,
 }
 
 #[async_trait]

@@ -10,6 +10,7 @@ mod audit;
 pub mod entities;
 mod events;
 pub mod floor_entities;
+pub mod floor_inbound;
 mod identity;
 mod inventory;
 mod inventory_tx;

@@ -12,6 +12,8 @@
 
 mod carrier;
 mod counting;
+mod inbound_ports;
+mod inbound_service;
 pub mod labels;
 mod location;
 mod packing;
@@ -32,6 +34,14 @@ pub use carrier::{
     table_services,
 };
 pub use counting::{Accuracy, CountError, CountStatus, CycleCount, Variance, accuracy};
+pub use inbound_ports::{
+    FloorWarehouse, IdempotencyClaim, IdempotencyKey, InboundTransaction, InboundUnitOfWork,
+    Inspection, PutAwayTask, QuarantineRecord, StockEffectError,
+};
+pub use inbound_service::{
+    ClosedInbound, DailyAccuracy, InboundError, InboundService, InboundView, InspectCmd,
+    InspectionOutcome, NewInbound, ReceiveScan, discrepancies_of,
+};
 pub use location::{Bin, BinCode, BinCodeError, PutAwayError, check_put_away, sort_by_walk};
 pub use packing::{
     BoxType, ItemDims, PackError, PackItem, PackProgress, PackSession, PackStatus, choose_box,

@@ -1,6 +1,7 @@
 //! Inventory use cases. Generic over the ports, so tests run them against mocks.
 
 mod catalogue;
+pub mod floor;
 mod holds;
 mod stock;
 mod transfers;

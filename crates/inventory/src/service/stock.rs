@@ -10,8 +10,8 @@ use crate::replenishment::{
     self, DemandHistory, ForecastConfig, ReplenishmentPolicy, StockPosition,
 };
 use crate::{
-    AverageCost, InventoryError, InventoryValueReport, MovementKind, ReplenishmentAdvice,
-    StockDelta, StockLevel, StockMovement, StockTotals, Warehouse,
+    InventoryError, InventoryValueReport, MovementKind, ReplenishmentAdvice, StockLevel,
+    StockMovement, StockTotals, Warehouse,
 };
 use kernel::{
     Clock, Currency, Money, MovementId, Page, PageRequest, Quantity, RequestContext, Sku,
@@ -247,61 +247,18 @@ where
         let mut levels = Vec::with_capacity(lines.len());
         let mut events = Vec::with_capacity(lines.len());
         for (sku, quantity, cost) in lines {
-            let product = stocked_product(tx.as_mut(), &sku).await?;
-            let everywhere = tx.lock_stock(std::slice::from_ref(&sku)).await?;
-            let current = tx
-                .lock_level(warehouse.id, &sku)
-                .await?
-                .unwrap_or_else(|| StockLevel::empty(warehouse.id, sku.clone()));
-            let delta = StockDelta {
-                on_hand: quantity.as_i64(),
-                ..Default::default()
-            };
-            let level = current
-                .apply(&delta)
-                .map_err(|e| ValidationErrors::single("lines", e))?;
-            if let Some(cost) = cost.or(product.unit_cost) {
-                let on_hand: i64 = everywhere.iter().map(|r| r.on_hand).sum();
-                let opening = Quantity::new(on_hand).unwrap_or(Quantity::ZERO);
-                let average = match product.average_cost {
-                    Some(avg) => AverageCost::opening(opening, avg),
-                    None => Ok(AverageCost::empty(cost.currency)),
-                }
-                .and_then(|a| a.receive(quantity, cost))
-                .map_err(|e| ValidationErrors::single("lines.unit_cost", e))?;
-                tx.save_average_cost(&sku, average.unit_cost()).await?;
-            }
-            tx.save_level(&level).await?;
-            tx.record_movement(&StockMovement {
-                id: MovementId::new(),
-                tenant_id: ctx.tenant_id,
-                warehouse_id: warehouse.id,
-                sku: sku.clone(),
-                kind: MovementKind::Receipt,
-                on_hand_delta: quantity.as_i64(),
-                reserved_delta: 0,
-                incoming_delta: 0,
-                reason: None,
-                reference: cmd.reference.clone(),
-                actor: Some(ctx.actor.clone()),
-                occurred_at: now,
-            })
-            .await?;
-            events.push(sku_event(
+            let (level, event) = super::floor::book_receipt(
+                tx.as_mut(),
                 ctx,
-                "inventory.changed",
+                &warehouse,
                 &sku,
+                quantity,
+                cost,
+                cmd.reference.clone(),
                 now,
-                json!({
-                    "sku": sku,
-                    "warehouse": warehouse.code,
-                    "on_hand": level.on_hand,
-                    "reserved": level.reserved,
-                    "available": level.available(),
-                    "on_hand_delta": quantity,
-                    "cause": "receipt",
-                }),
-            ));
+            )
+            .await?;
+            events.push(event);
             levels.push(level);
         }
         tx.append_events(&events).await?;
