@@ -8,6 +8,7 @@ mod bad_input;
 mod events;
 mod floor_inbound;
 mod floor_pick;
+mod floor_ship;
 mod inventory;
 mod lifecycle;
 mod limits;
