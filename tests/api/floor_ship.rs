@@ -3,15 +3,9 @@
 //! from the aggregator as packing finishes, the carrier's tracking delivers it. Stock, bin
 //! stock and the ledger are checked at every step; the label's barcode is decoded.
 
-#[path = "../../crates/carriers/tests/support/code128.rs"]
-mod code128;
-// Shared with the carriers crate's own label tests; not every reader is used here.
-#[allow(dead_code)]
-#[path = "../../crates/carriers/tests/support/pdf.rs"]
-mod pdf;
-
 use crate::lifecycle::eventually;
 use crate::on_both_databases;
+use crate::{code128, pdf};
 use carriers::fake::FakeEasyPost;
 use e2e::{Seller, TestApp, order_body, spawn_app_with};
 use reqwest::{Method, StatusCode};

@@ -21,3 +21,11 @@ mod walkthrough;
 mod webhooks;
 
 pub(crate) use testkit::on_both_databases;
+
+// Label readers shared with the carriers crate's own tests: a PDF's filled rectangles, and a
+// Code 128 decoder written from the symbol table.
+#[path = "../../crates/carriers/tests/support/code128.rs"]
+mod code128;
+#[allow(dead_code)] // not every reader is used here
+#[path = "../../crates/carriers/tests/support/pdf.rs"]
+mod pdf;

@@ -4,15 +4,9 @@
 //! the public tracking page shows status only. The tenant's own rate table answers the public
 //! quote, limited per IP; bad requests change nothing.
 
-#[path = "../../crates/carriers/tests/support/code128.rs"]
-mod code128;
-// Shared with the carriers crate's own label tests; not every reader is used here.
-#[allow(dead_code)]
-#[path = "../../crates/carriers/tests/support/pdf.rs"]
-mod pdf;
-
 use crate::lifecycle::eventually;
 use crate::on_both_databases;
+use crate::{code128, pdf};
 use carriers::fake::FakeEasyPost;
 use e2e::{Seller, TestApp, order_body, spawn_app, spawn_app_with};
 use reqwest::{Method, StatusCode};
