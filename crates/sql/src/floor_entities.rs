@@ -1,5 +1,5 @@
 //! sea-orm entities of the floor's shared tables (migration 000013): bins, bin stock, boxes
-//! and warehouse tasks. The floor adapters (picking, packing, receiving, counts, QC) use them.
+//! and warehouse tasks, and the one mapping of a task to its row. The floor adapters (picking, packing, receiving, counts, QC) use them.
 
 pub mod bin {
     use sea_orm::entity::prelude::*;
@@ -95,4 +95,43 @@ pub mod warehouse_task {
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
     impl ActiveModelBehavior for ActiveModel {}
+}
+
+use kernel::{StoreError, TenantId, WarehouseId};
+use sea_orm::ActiveValue::Set;
+use warehouse::{TaskKind, TaskStatus, WarehouseTask};
+
+/// A task as its row (both floor adapters store tasks the same way).
+pub(crate) fn task_row(t: &WarehouseTask) -> warehouse_task::ActiveModel {
+    warehouse_task::ActiveModel {
+        id: Set(t.id),
+        tenant_id: Set(t.tenant_id.into_uuid()),
+        warehouse_id: Set(t.warehouse.into_uuid()),
+        kind: Set(t.kind.as_str().to_owned()),
+        status: Set(t.status.as_str().to_owned()),
+        reference: Set(t.reference.clone()),
+        assignee: Set(t.assignee.clone()),
+        ship_by: Set(t.ship_by),
+        created_at: Set(t.created_at),
+        started_at: Set(t.started_at),
+        completed_at: Set(t.completed_at),
+    }
+}
+
+pub(crate) fn to_task(m: warehouse_task::Model) -> Result<WarehouseTask, StoreError> {
+    Ok(WarehouseTask {
+        id: m.id,
+        tenant_id: TenantId::from_uuid(m.tenant_id),
+        warehouse: WarehouseId::from_uuid(m.warehouse_id),
+        kind: TaskKind::parse(&m.kind)
+            .ok_or_else(|| StoreError::new(format!("unknown task kind {}", m.kind)))?,
+        status: TaskStatus::parse(&m.status)
+            .ok_or_else(|| StoreError::new(format!("unknown task status {}", m.status)))?,
+        reference: m.reference,
+        assignee: m.assignee,
+        ship_by: m.ship_by,
+        created_at: m.created_at,
+        started_at: m.started_at,
+        completed_at: m.completed_at,
+    })
 }
