@@ -138,6 +138,14 @@ pub(crate) async fn lock_stock(
         _ => "?".to_owned(),
     };
     let list: Vec<String> = (0..skus.len()).map(|i| placeholder(i + 2)).collect();
+    // The SKUs filter the products too: the planner does not carry an IN list across the join,
+    // and without it a stale estimate can make it walk every product of the tenant (seen in
+    // `make bench`: 1,000 index probes, 5-13 ms, per order). PostgreSQL reuses `$2..`; SQLite's
+    // `?` needs the values again.
+    let product_list: Vec<String> = match backend {
+        DatabaseBackend::Postgres => list.clone(),
+        _ => (0..skus.len()).map(|i| placeholder(i + 2 + skus.len())).collect(),
+    };
     let lock = match backend {
         DatabaseBackend::Postgres => " FOR UPDATE OF s",
         // SQLite has one writer at a time: the transaction itself is the lock.
@@ -149,13 +157,17 @@ pub(crate) async fn lock_stock(
          FROM stock_levels s \
          JOIN warehouses w ON w.id = s.warehouse_id \
          JOIN products p ON p.tenant_id = s.tenant_id AND p.sku = s.sku \
-         WHERE s.tenant_id = {} AND s.sku IN ({}) AND p.active \
+         WHERE s.tenant_id = {} AND s.sku IN ({}) AND p.sku IN ({}) AND p.active \
          ORDER BY s.sku, s.warehouse_id{lock}",
         placeholder(1),
-        list.join(", ")
+        list.join(", "),
+        product_list.join(", ")
     );
     let mut values: Vec<Value> = vec![tenant.into_uuid().into()];
     values.extend(skus.iter().map(|s| Value::from(s.as_str().to_owned())));
+    if backend != DatabaseBackend::Postgres {
+        values.extend(skus.iter().map(|s| Value::from(s.as_str().to_owned())));
+    }
     let rows = tx
         .query_all(Statement::from_sql_and_values(backend, sql, values))
         .await
