@@ -63,20 +63,21 @@ pub async fn run(admin: &PgPool, spec: &ContentionSpec) -> Result<ContentionResu
         spec.duration.as_secs_f64()
     );
     let db = pg::Scratch::create(admin, "contention").await?;
-    let result = run_on(&db.url, spec).await;
+    let result = run_on(&db, spec).await;
     db.drop(admin).await?;
     result
 }
 
-async fn run_on(url: &str, spec: &ContentionSpec) -> Result<ContentionResult> {
-    let running = app::start(url, 16).await?;
+async fn run_on(db: &pg::Scratch, spec: &ContentionSpec) -> Result<ContentionResult> {
+    let running = app::start(&db.app_url, 16).await?;
     let (api, tenant) = app::signup(&running.base, "Bench contention").await?;
     let skus = Arc::new(app::sku_names("HOT", spec.skus));
     api.seed_catalogue(&skus, spec.stock_per_sku).await?;
     let load = run_load(&api, skus, spec).await;
     running.stop();
     let load = load?;
-    let pool = pg::pool(url, 2).await?;
+    // Read as the superuser: the proof looks at every row, past row-level security.
+    let pool = pg::pool(&db.url, 2).await?;
     let checks = check(&pool, &tenant).await;
     pool.close().await;
     let skus = checks?;
@@ -109,6 +110,7 @@ async fn run_load(api: &Api, skus: Arc<Vec<String>>, spec: &ContentionSpec) -> R
         clients: spec.clients,
         duration: spec.duration,
         warmup: std::time::Duration::ZERO,
+        rate: None,
     };
     load::run(api, "/api/v1/orders", &load_spec, orders::one_unit_of(skus)).await
 }

@@ -1,5 +1,10 @@
-//! The closed-loop load generator: N clients, each sending its next request as soon as the
-//! previous one is answered, for a fixed time. Every latency goes into an HDR histogram.
+//! The load generator: N clients for a fixed time, every latency into an HDR histogram.
+//!
+//! Closed loop (the default): each client sends its next request as soon as the previous one
+//! is answered, which finds the saturation throughput. Paced (`rate`): the clients share one
+//! schedule of `rate` requests a second, and a latency runs from the request's scheduled
+//! time, not from when a late client got round to sending it — so a stall is counted in full
+//! (no coordinated omission, as in wrk2).
 
 use crate::app::Api;
 use crate::error::{Context, Result};
@@ -21,6 +26,8 @@ pub struct LoadSpec {
     pub duration: Duration,
     /// Load runs this long first; requests that complete in it count only in the totals.
     pub warmup: Duration,
+    /// Paced: requests a second offered by all clients together. `None`: closed loop.
+    pub rate: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -37,6 +44,8 @@ pub struct LoadResult {
     pub ok_count: u64,
     /// Every answer over the whole run: the order `status` of each 201, or the error kind.
     pub totals: BTreeMap<String, u64>,
+    /// The paced rate offered, requests a second (`None`: closed loop).
+    pub offered: Option<f64>,
 }
 
 struct ClientTally {
@@ -55,11 +64,14 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
     let start = Instant::now();
     let measure_from = start + spec.warmup;
     let end = measure_from + spec.duration;
+    let (clients, rate) = (spec.clients, spec.rate);
     let tasks: Vec<_> = (0..spec.clients)
         .map(|i| {
             let (client, url, auth, body) =
                 (client.clone(), url.clone(), auth.clone(), body.clone());
             tokio::spawn(async move {
+                // Paced: this client's k-th request is request k·N + i of the shared schedule.
+                let mut next = i as u64;
                 let mut rng = StdRng::seed_from_u64(0x70_7e + i as u64);
                 let mut t = ClientTally {
                     hist: stats::histogram(),
@@ -69,7 +81,18 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
                 };
                 while Instant::now() < end {
                     let payload = body(&mut rng);
-                    let sent_at = Instant::now();
+                    let sent_at = match rate {
+                        Some(rate) => {
+                            let due = start + Duration::from_secs_f64(next as f64 / rate);
+                            next += clients as u64;
+                            if due >= end {
+                                break;
+                            }
+                            tokio::time::sleep_until(due.into()).await;
+                            due
+                        }
+                        None => Instant::now(),
+                    };
                     let outcome = send(&client, &url, &auth, payload).await;
                     let done_at = Instant::now();
                     let key = match &outcome {
@@ -99,6 +122,7 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
         error_count: 0,
         ok_count: 0,
         totals: BTreeMap::new(),
+        offered: spec.rate,
     };
     for task in tasks {
         let t = task.await.context(|| "a load client panicked".to_owned())?;

@@ -2,7 +2,7 @@
 //! them against a running app.
 
 use crate::app::Api;
-use crate::error::Result;
+use crate::error::{Context, Result};
 use crate::load::{self, BodyFn, LoadResult, LoadSpec};
 use rand::Rng;
 use rand::seq::IndexedRandom;
@@ -61,4 +61,55 @@ pub async fn place(api: &Api, skus: Arc<Vec<String>>, spec: &LoadSpec) -> Result
         result.error_count
     );
     Ok(result)
+}
+
+/// How far the event consumers were behind when a load run ended.
+#[derive(Debug, Clone)]
+pub struct Drain {
+    /// Events not yet handed to every consumer when the load stopped.
+    pub backlog: i64,
+    /// Seconds until the outbox was empty again.
+    pub secs: f64,
+}
+
+/// Waits (at most ten minutes) until every outbox event has been handed on, reading the
+/// database directly as `url`'s user (the superuser: past row-level security).
+pub async fn drain(url: &str) -> Result<Drain> {
+    const LIMIT: std::time::Duration = std::time::Duration::from_secs(600);
+    let pool = crate::pg::pool(url, 1).await?;
+    let started = std::time::Instant::now();
+    let count = || async {
+        sea_orm::sqlx::query_as::<_, (i64,)>(
+            "SELECT count(*) FROM outbox_events WHERE published_at IS NULL",
+        )
+        .fetch_one(&pool)
+        .await
+        .map(|(n,)| n)
+        .context(|| "counting unpublished events".to_owned())
+    };
+    let backlog = count().await?;
+    let mut left = backlog;
+    let mut reported = std::time::Instant::now();
+    while left > 0 {
+        if started.elapsed() > LIMIT {
+            pool.close().await;
+            return Err(format!(
+                "the outbox did not drain in {} s: {left} of {backlog} events left",
+                LIMIT.as_secs()
+            )
+            .into());
+        }
+        if reported.elapsed().as_secs() >= 5 {
+            crate::progress!("  consumers catching up: {left} events left");
+            reported = std::time::Instant::now();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        left = count().await?;
+    }
+    pool.close().await;
+    let secs = started.elapsed().as_secs_f64();
+    if backlog > 0 {
+        crate::progress!("  consumers were {backlog} events behind; caught up in {secs:.1} s");
+    }
+    Ok(Drain { backlog, secs })
 }

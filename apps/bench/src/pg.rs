@@ -64,14 +64,6 @@ pub async fn exists(admin: &PgPool, name: &str) -> Result<bool> {
     Ok(found.is_some())
 }
 
-pub async fn create_database(admin: &PgPool, name: &str) -> Result<()> {
-    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-        .execute(admin)
-        .await
-        .context(|| format!("creating database {name}"))?;
-    Ok(())
-}
-
 pub async fn drop_database(admin: &PgPool, name: &str) -> Result<()> {
     sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .execute(admin)
@@ -80,10 +72,39 @@ pub async fn drop_database(admin: &PgPool, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// The role the app connects as: owner of its database but neither superuser nor
+/// `BYPASSRLS`, as in production, so the forced row-level security binds it (a superuser
+/// would skip every policy and flatter the numbers).
+pub const APP_ROLE: &str = "tote_bench_app";
+
+/// Creates [`APP_ROLE`] unless it exists (roles are cluster-wide).
+pub async fn ensure_app_role(admin: &PgPool) -> Result<()> {
+    sqlx::raw_sql(&format!(
+        "DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS; \
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+    ))
+    .execute(admin)
+    .await
+    .context(|| format!("creating role {APP_ROLE}"))?;
+    Ok(())
+}
+
+/// `url` with its user replaced by [`APP_ROLE`] (trust authentication, as on this machine;
+/// elsewhere set TEST_DATABASE_URL to a server that lets the role in).
+pub fn as_app_role(url: &str) -> String {
+    match (url.split_once("://"), url.rsplit_once('@')) {
+        (Some((scheme, _)), Some((_, host))) => format!("{scheme}://{APP_ROLE}@{host}"),
+        _ => url.to_owned(),
+    }
+}
+
 /// A database of our own for one scenario, dropped by [`Scratch::drop`].
 pub struct Scratch {
     pub name: String,
+    /// As the server's superuser: for pgbench and for reading the results past RLS.
     pub url: String,
+    /// As [`APP_ROLE`], which owns the database: what the app connects with.
+    pub app_url: String,
 }
 
 impl Scratch {
@@ -92,9 +113,15 @@ impl Scratch {
             "tote_t_bench_{what}_{}",
             &uuid::Uuid::now_v7().simple().to_string()[20..]
         );
-        create_database(admin, &name).await?;
+        ensure_app_role(admin).await?;
+        sqlx::raw_sql(&format!("CREATE DATABASE {name} OWNER {APP_ROLE}"))
+            .execute(admin)
+            .await
+            .context(|| format!("creating database {name}"))?;
+        let url = url_for(&admin_url(), &name);
         Ok(Self {
-            url: url_for(&admin_url(), &name),
+            app_url: as_app_role(&url),
+            url,
             name,
         })
     }

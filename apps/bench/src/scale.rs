@@ -51,7 +51,7 @@ pub async fn run(admin: &PgPool, spec: &ScaleSpec, requests: usize) -> Result<Sc
 }
 
 async fn measure(seeded: &Seeded, requests: usize) -> Result<Vec<ReadResult>> {
-    let running = app::start(&seeded.url, 16).await?;
+    let running = app::start(&seeded.app_url, 16).await?;
     let api = Api {
         base: running.base.clone(),
         key: seeded.api_key.clone(),

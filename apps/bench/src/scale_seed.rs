@@ -23,7 +23,10 @@ pub struct ScaleSpec {
 }
 
 pub struct Seeded {
+    /// As the superuser (seeding, clean-up).
     pub url: String,
+    /// As the app's role, which owns the tables: what the app reads with.
+    pub app_url: String,
     pub tenant: Uuid,
     /// A fresh API key for this run.
     pub api_key: String,
@@ -55,7 +58,11 @@ pub async fn ensure(admin: &PgPool, spec: &ScaleSpec) -> Result<Seeded> {
     let url = pg::url_for(&pg::admin_url(), &spec.db_name);
     let mut seed_secs = None;
     let mut tenant = None;
-    if !spec.reseed && pg::exists(admin, &spec.db_name).await? {
+    pg::ensure_app_role(admin).await?;
+    if !spec.reseed
+        && pg::exists(admin, &spec.db_name).await?
+        && owned_by_app_role(admin, &spec.db_name).await?
+    {
         tenant = finished_seed(&url, &marker(spec)).await?;
         match tenant {
             Some(_) => crate::progress!(
@@ -75,8 +82,17 @@ pub async fn ensure(admin: &PgPool, spec: &ScaleSpec) -> Result<Seeded> {
         None => {
             let started = Instant::now();
             pg::drop_database(admin, &spec.db_name).await?;
-            pg::create_database(admin, &spec.db_name).await?;
-            migrate(&url).await?;
+            sqlx::raw_sql(&format!(
+                "CREATE DATABASE {} OWNER {}",
+                spec.db_name,
+                pg::APP_ROLE
+            ))
+            .execute(admin)
+            .await
+            .context(|| format!("creating database {}", spec.db_name))?;
+            // Migrated by the app's own role, so it owns the tables and the forced
+            // row-level security binds it when the scenario reads.
+            migrate(&pg::as_app_role(&url)).await?;
             let t = seed(&url, spec).await?;
             let secs = started.elapsed().as_secs_f64();
             crate::progress!("scale: seeded in {secs:.0} s");
@@ -108,6 +124,7 @@ pub async fn ensure(admin: &PgPool, spec: &ScaleSpec) -> Result<Seeded> {
     };
     Ok(Seeded {
         earlier_seed,
+        app_url: pg::as_app_role(&url),
         url,
         tenant,
         api_key,
@@ -115,6 +132,18 @@ pub async fn ensure(admin: &PgPool, spec: &ScaleSpec) -> Result<Seeded> {
         orders: spec.orders,
         skus: spec.skus,
     })
+}
+
+/// An earlier seed made before the app role owned the database is rebuilt: reads there would
+/// run as the superuser, past row-level security.
+async fn owned_by_app_role(admin: &PgPool, name: &str) -> Result<bool> {
+    let (owner,): (String,) =
+        sqlx::query_as("SELECT pg_get_userbyid(datdba)::text FROM pg_database WHERE datname = $1")
+            .bind(name)
+            .fetch_one(admin)
+            .await
+            .context(|| format!("reading the owner of {name}"))?;
+    Ok(owner == pg::APP_ROLE)
 }
 
 async fn migrate(url: &str) -> Result<()> {

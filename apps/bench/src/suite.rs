@@ -8,7 +8,7 @@ use crate::machine;
 use crate::orders;
 use crate::pg;
 use crate::pgbench;
-use crate::report::{CeilingRow, Outcome, Report};
+use crate::report::{CeilingRow, Outcome, PacedRun, Report};
 use crate::scale::{self, ScaleResult};
 use crate::scale_seed::ScaleSpec;
 use crate::startup::{self, StartupResult};
@@ -78,6 +78,7 @@ impl Options {
             clients,
             duration: Duration::from_secs(self.duration),
             warmup: Duration::from_secs(self.warmup),
+            rate: None,
         }
     }
 
@@ -165,6 +166,7 @@ async fn run(options: &Options, out: Option<&Path>, command: &str) -> Result<Rep
         pgbench_scale: options.pgbench_scale,
         skus: options.skus,
         ceiling: None,
+        paced: None,
         contention: None,
         scale: None,
         sqlite: None,
@@ -173,7 +175,13 @@ async fn run(options: &Options, out: Option<&Path>, command: &str) -> Result<Rep
     };
     if options.runs("ceiling") {
         crate::progress!("==> 1+2. order placement on PostgreSQL, and the pgbench ceiling");
-        report.ceiling = outcome(ceiling(&admin, options).await);
+        match ceiling(&admin, options).await {
+            Ok((rows, paced)) => {
+                report.ceiling = Some(Ok(rows));
+                report.paced = paced;
+            }
+            Err(e) => report.ceiling = Some(Err(e.to_string())),
+        }
         save(&report, out)?;
     }
     if options.runs("contention") {
@@ -228,8 +236,12 @@ fn save(report: &Report, out: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-/// Scenarios 1 and 2: Tote at each N, then pgbench at the same N, alternating.
-async fn ceiling(admin: &PgPool, options: &Options) -> Result<Vec<CeilingRow>> {
+/// Scenarios 1 and 2: Tote at each N, then pgbench at the same N, alternating; then Tote
+/// paced at the target share of pgbench's rate at the headline N.
+async fn ceiling(
+    admin: &PgPool,
+    options: &Options,
+) -> Result<(Vec<CeilingRow>, Outcome<PacedRun>)> {
     let db = pg::Scratch::create(admin, "orders").await?;
     let pgb = match pg::Scratch::create(admin, "pgbench").await {
         Ok(p) => p,
@@ -238,24 +250,33 @@ async fn ceiling(admin: &PgPool, options: &Options) -> Result<Vec<CeilingRow>> {
             return Err(e);
         }
     };
-    let rows = ceiling_on(&db.url, &pgb.url, options).await;
+    let rows = ceiling_on(&db, &pgb.url, options).await;
     db.drop(admin).await?;
     pgb.drop(admin).await?;
     rows
 }
 
-async fn ceiling_on(url: &str, pgbench_url: &str, options: &Options) -> Result<Vec<CeilingRow>> {
-    let running = app::start(url, 16).await?;
+async fn ceiling_on(
+    db: &pg::Scratch,
+    pgbench_url: &str,
+    options: &Options,
+) -> Result<(Vec<CeilingRow>, Outcome<PacedRun>)> {
+    let running = app::start(&db.app_url, 16).await?;
     let (api, _) = app::signup(&running.base, "Bench orders").await?;
     let skus = Arc::new(app::sku_names("SKU", options.skus));
     crate::progress!("seeding {} SKUs over HTTP", skus.len());
     api.seed_catalogue(&skus, 100_000_000).await?;
+    // Seeding raised one event per SKU; let the consumers finish them before measuring.
+    orders::drain(&db.url).await?;
     pgbench::init(pgbench_url, options.pgbench_scale).await?;
     let mut rows = Vec::new();
     for &clients in &options.clients {
         let tote = orders::place(&api, skus.clone(), &options.load(clients))
             .await
             .map_err(|e| e.to_string());
+        // pgbench must not share the machine with the consumers' backlog: wait it out, and
+        // report how far behind they were.
+        let drain = orders::drain(&db.url).await.map_err(|e| e.to_string());
         let pgbench = pgbench::run(
             pgbench_url,
             clients,
@@ -267,11 +288,33 @@ async fn ceiling_on(url: &str, pgbench_url: &str, options: &Options) -> Result<V
         rows.push(CeilingRow {
             clients,
             tote,
+            drain,
             pgbench,
         });
     }
+    let headline_tps = rows
+        .iter()
+        .find(|r| r.clients == crate::report::HEADLINE_CLIENTS)
+        .and_then(|r| r.pgbench.as_ref().ok())
+        .map(|p| p.tps);
+    let paced = match headline_tps {
+        None => None,
+        Some(tps) => {
+            let rate = crate::report::RATIO_TARGET * tps;
+            let spec = LoadSpec {
+                rate: Some(rate),
+                ..options.load(crate::report::HEADLINE_CLIENTS)
+            };
+            let run = async {
+                let load = orders::place(&api, skus.clone(), &spec).await?;
+                let drain = orders::drain(&db.url).await?;
+                Ok(PacedRun { load, drain })
+            };
+            Some(run.await.map_err(|e: crate::error::Error| e.to_string()))
+        }
+    };
     running.stop();
-    Ok(rows)
+    Ok((rows, paced))
 }
 
 /// Scenario 5: scenario 1 on a temporary SQLite file.
@@ -338,6 +381,10 @@ fn failures(report: &Report) -> Result<()> {
             );
         }
     }
+    note(
+        "paced order placement",
+        report.paced.as_ref().and_then(|r| r.as_ref().err()),
+    );
     note(
         "contention",
         report.contention.as_ref().and_then(|r| r.as_ref().err()),

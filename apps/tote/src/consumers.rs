@@ -44,7 +44,7 @@ impl EventHandler for DailyOrdersProjection {
         let transient = |e: kernel::StoreError| HandlerError::Transient(e.to_string());
         let Some(inbox) = self
             .store
-            .inbox_begin(Self::NAME, event)
+            .inbox_begin(self.name, event)
             .await
             .map_err(transient)?
         else {
@@ -56,6 +56,50 @@ impl EventHandler for DailyOrdersProjection {
             .map_err(transient)?;
         inbox.commit().await.map_err(transient)
     }
+
+    /// One transaction per tenant in the batch: one inbox insert for all its events, one
+    /// upsert per (day, channel).
+    async fn handle_batch(&self, events: &[EventEnvelope]) -> Result<(), HandlerError> {
+        let transient = |e: kernel::StoreError| HandlerError::Transient(e.to_string());
+        for (tenant, events) in by_tenant(events) {
+            let counted: Vec<&EventEnvelope> = events
+                .into_iter()
+                .filter(|e| daily_increment(e).is_some())
+                .collect();
+            if counted.is_empty() {
+                continue;
+            }
+            let (inbox, fresh) = self
+                .store
+                .inbox_begin_many(self.name, tenant, &counted)
+                .await
+                .map_err(transient)?;
+            let increments = counted
+                .iter()
+                .filter(|e| fresh.contains(&e.id))
+                .filter_map(|e| daily_increment(e));
+            for increment in analytics::combine(increments) {
+                self.store
+                    .apply_daily_orders(&inbox, &increment)
+                    .await
+                    .map_err(transient)?;
+            }
+            inbox.commit().await.map_err(transient)?;
+        }
+        Ok(())
+    }
+}
+
+/// The events of each tenant, tenants in first-seen order, events in their order.
+fn by_tenant(events: &[EventEnvelope]) -> Vec<(kernel::TenantId, Vec<&EventEnvelope>)> {
+    let mut groups: Vec<(kernel::TenantId, Vec<&EventEnvelope>)> = Vec::new();
+    for event in events {
+        match groups.iter_mut().find(|(t, _)| *t == event.tenant_id) {
+            Some((_, group)) => group.push(event),
+            None => groups.push((event.tenant_id, vec![event])),
+        }
+    }
+    groups
 }
 
 /// Turns each event into one pending delivery per subscribed webhook endpoint (the
@@ -97,6 +141,29 @@ impl EventHandler for WebhookFanout {
             .await
             .map_err(transient)?;
         inbox.commit().await.map_err(transient)
+    }
+
+    /// One transaction per tenant in the batch: one inbox insert, one subscription read and
+    /// one insert of every delivery.
+    async fn handle_batch(&self, events: &[EventEnvelope]) -> Result<(), HandlerError> {
+        let transient = |e: kernel::StoreError| HandlerError::Transient(e.to_string());
+        for (tenant, events) in by_tenant(events) {
+            let (inbox, fresh) = self
+                .store
+                .inbox_begin_many(Self::NAME, tenant, &events)
+                .await
+                .map_err(transient)?;
+            let fresh: Vec<&EventEnvelope> = events
+                .into_iter()
+                .filter(|e| fresh.contains(&e.id))
+                .collect();
+            self.store
+                .fan_out_webhooks_many(&inbox, tenant, &fresh)
+                .await
+                .map_err(transient)?;
+            inbox.commit().await.map_err(transient)?;
+        }
+        Ok(())
     }
 }
 
@@ -178,6 +245,22 @@ impl EventHandler for Traced {
         );
         crate::telemetry::continue_trace(&span, event.traceparent.as_deref());
         self.0.handle(event).instrument(span).await
+    }
+
+    async fn handle_batch(&self, events: &[EventEnvelope]) -> Result<(), HandlerError> {
+        use tracing::Instrument;
+        let span = tracing::info_span!(
+            "consume",
+            otel.name = %format!("consume {} batch", self.0.name()),
+            consumer = self.0.name(),
+            events = events.len(),
+        );
+        // A batch continues the trace of its first event; the others' traces end at the
+        // outbox (one span cannot have several parents).
+        if let Some(first) = events.first() {
+            crate::telemetry::continue_trace(&span, first.traceparent.as_deref());
+        }
+        self.0.handle_batch(events).instrument(span).await
     }
 }
 

@@ -99,24 +99,58 @@ impl InProcessPublisher {
 
 #[async_trait]
 impl EventPublisher for InProcessPublisher {
+    /// Each consumer is its own queue, as on RabbitMQ: they take the batch side by side, each
+    /// in event order, first as one [`handle_batch`](EventHandler::handle_batch) and, should
+    /// that fail, one event at a time with retries and dead-lettering. An event is confirmed
+    /// once every consumer has it; after a failure only the events before it are.
     async fn publish(&self, events: &[EventEnvelope]) -> PublishOutcome {
+        let results = futures::future::join_all(
+            self.handlers
+                .iter()
+                .map(|handler| self.deliver_all(handler.as_ref(), events)),
+        )
+        .await;
         let mut outcome = PublishOutcome::default();
-        for event in events {
-            for handler in &self.handlers {
-                if !handler
+        let mut confirmed = events.len();
+        for (failed_at, error) in results.into_iter().flatten() {
+            if failed_at < confirmed {
+                confirmed = failed_at;
+                outcome.error = Some(error);
+            }
+        }
+        outcome.confirmed = events[..confirmed].iter().map(|e| e.id).collect();
+        outcome
+    }
+}
+
+impl InProcessPublisher {
+    /// Hands `handler` the events it subscribes to. `Some((i, error))`: `events[i]` could be
+    /// neither handled nor dead-lettered, so neither it nor any later one counts as delivered.
+    async fn deliver_all(
+        &self,
+        handler: &dyn EventHandler,
+        events: &[EventEnvelope],
+    ) -> Option<(usize, PublishError)> {
+        let wanted: Vec<usize> = (0..events.len())
+            .filter(|&i| {
+                handler
                     .subscriptions()
                     .iter()
-                    .any(|pattern| topic_matches(pattern, &event.event_type))
-                {
-                    continue;
-                }
-                if let Err(e) = self.deliver(handler.as_ref(), event).await {
-                    outcome.error = Some(e);
-                    return outcome;
-                }
-            }
-            outcome.confirmed.push(event.id);
+                    .any(|pattern| topic_matches(pattern, &events[i].event_type))
+            })
+            .collect();
+        if wanted.is_empty() {
+            return None;
         }
-        outcome
+        let batch: Vec<EventEnvelope> = wanted.iter().map(|&i| events[i].clone()).collect();
+        if batch.len() > 1 && handler.handle_batch(&batch).await.is_ok() {
+            return None;
+        }
+        for &i in &wanted {
+            if let Err(e) = self.deliver(handler, &events[i]).await {
+                return Some((i, e));
+            }
+        }
+        None
     }
 }

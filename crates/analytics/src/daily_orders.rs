@@ -48,6 +48,26 @@ pub fn daily_increment(event: &EventEnvelope) -> Option<DailyIncrement> {
     })
 }
 
+/// The increments of a batch of events, summed per (tenant, day, channel) in first-seen
+/// order: a consumer handling many events at once writes one row per key, not per event.
+pub fn combine(increments: impl IntoIterator<Item = DailyIncrement>) -> Vec<DailyIncrement> {
+    let mut combined: Vec<DailyIncrement> = Vec::new();
+    for inc in increments {
+        match combined
+            .iter_mut()
+            .find(|c| c.tenant_id == inc.tenant_id && c.day == inc.day && c.channel == inc.channel)
+        {
+            Some(c) => {
+                c.count.created += inc.count.created;
+                c.count.cancelled += inc.count.cancelled;
+                c.count.revenue_minor += inc.count.revenue_minor;
+            }
+            None => combined.push(inc),
+        }
+    }
+    combined
+}
+
 /// Orders per UTC day and channel for one tenant, built from `order.*` events.
 /// Applying the same event twice changes nothing (at-least-once delivery).
 #[derive(Debug, Clone, Default)]
@@ -106,6 +126,55 @@ mod tests {
             json!({ "channel": channel, "total": { "amount_minor": total, "currency": "USD" } }),
             None,
         )
+    }
+
+    #[test]
+    fn a_batch_is_combined_per_tenant_day_and_channel() {
+        let (a, b) = (TenantId::new(), TenantId::new());
+        let events = [
+            event(a, "order.created", 1, "api", 1000),
+            event(a, "order.created", 1, "shopify", 300),
+            event(b, "order.created", 1, "api", 700),
+            event(a, "order.created", 1, "api", 500),
+            event(a, "order.cancelled", 1, "api", 500),
+            event(a, "order.created", 2, "api", 50),
+        ];
+        let combined = combine(events.iter().filter_map(daily_increment));
+        let rows: Vec<_> = combined
+            .iter()
+            .map(|c| {
+                (
+                    c.tenant_id == a,
+                    c.day.format("%d").to_string(),
+                    c.channel.as_str(),
+                    c.count,
+                )
+            })
+            .collect();
+        let count = |created, cancelled, revenue_minor| DailyOrderCount {
+            created,
+            cancelled,
+            revenue_minor,
+        };
+        assert_eq!(
+            rows,
+            [
+                (true, "01".to_owned(), "api", count(2, 1, 1500)),
+                (true, "01".to_owned(), "shopify", count(1, 0, 300)),
+                (false, "01".to_owned(), "api", count(1, 0, 700)),
+                (true, "02".to_owned(), "api", count(1, 0, 50)),
+            ]
+        );
+        // Combining first writes the same totals as applying one by one.
+        let mut one_by_one = DailyOrders::default();
+        for e in events.iter().filter(|e| e.tenant_id == a) {
+            one_by_one.apply(e);
+        }
+        let day1 = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        assert_eq!(
+            one_by_one.rows[&(day1, "api".to_owned())],
+            count(2, 1, 1500)
+        );
     }
 
     #[test]

@@ -8,5 +8,5 @@
 mod daily_orders;
 
 pub use daily_orders::{
-    DailyIncrement, DailyOrderCount, DailyOrders, ProjectionStore, daily_increment,
+    DailyIncrement, DailyOrderCount, DailyOrders, ProjectionStore, combine, daily_increment,
 };

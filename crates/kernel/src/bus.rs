@@ -42,6 +42,16 @@ pub trait EventHandler: Send + Sync {
     /// Routing keys it subscribes to, e.g. `order.*` or `#`.
     fn subscriptions(&self) -> &'static [&'static str];
     async fn handle(&self, event: &EventEnvelope) -> Result<(), HandlerError>;
+    /// Handles several events (in order) at once, all or nothing: a handler that can do a
+    /// batch in one transaction overrides this; on an error the caller falls back to
+    /// [`handle`](Self::handle) one event at a time, so a bad event is retried and
+    /// dead-lettered on its own.
+    async fn handle_batch(&self, events: &[EventEnvelope]) -> Result<(), HandlerError> {
+        for event in events {
+            self.handle(event).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Whether a dotted event type matches a topic pattern (`*` one word, `#` any number).

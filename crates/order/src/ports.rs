@@ -128,10 +128,14 @@ pub trait OrderTransaction: Send {
         warehouse: WarehouseId,
         reason: &str,
     ) -> Result<(), OrderError>;
-    /// Errors: `DuplicateIdempotencyKey` if a concurrent request stored the key first.
+    /// Errors: `DuplicateIdempotencyKey` if a concurrent request stored the key first (here
+    /// or, when the adapter holds writes back to the commit, from `commit`).
     async fn save_idempotency(&mut self, record: &IdempotencyRecord) -> Result<(), OrderError>;
     async fn append_events(&mut self, events: &[EventEnvelope]) -> Result<(), StoreError>;
-    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+    /// Errors: the unique-key conflicts of `insert_order` and `save_idempotency`
+    /// (`DuplicateExternalId`, `DuplicateIdempotencyKey`) when the adapter sends its writes
+    /// at commit, as the SQL one does.
+    async fn commit(self: Box<Self>) -> Result<(), OrderError>;
 }
 
 /// Which orders to list. Every filter given must match.

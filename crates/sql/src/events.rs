@@ -6,12 +6,14 @@ use crate::outbox::to_row;
 use crate::{SqlStore, store_err};
 use analytics::DailyIncrement;
 use chrono::{DateTime, Utc};
-use kernel::{EventEnvelope, EventPublisher, PublishError, StoreError, TenantId};
+use kernel::{EventEnvelope, EventId, EventPublisher, PublishError, StoreError, TenantId};
 use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction,
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
+use std::collections::HashSet;
+use uuid::Uuid;
 
 /// What one relay round did.
 #[derive(Debug, Default)]
@@ -190,6 +192,47 @@ impl SqlStore {
             .await
             .map_err(store_err)?;
         Ok((result.rows_affected() == 1).then_some(InboxTx(tx)))
+    }
+
+    /// [`inbox_begin`](Self::inbox_begin) for several events of one tenant in one statement:
+    /// the transaction, and the ids of the events not seen before (the ones to handle).
+    pub async fn inbox_begin_many(
+        &self,
+        consumer: &str,
+        tenant: TenantId,
+        events: &[&EventEnvelope],
+    ) -> Result<(InboxTx, HashSet<EventId>), StoreError> {
+        let tx = self.begin_tenant(tenant).await?;
+        if events.is_empty() {
+            return Ok((InboxTx(tx), HashSet::new()));
+        }
+        let now = Utc::now();
+        let mut insert = Query::insert();
+        insert.into_table(Alias::new("inbox")).columns([
+            Alias::new("consumer"),
+            Alias::new("event_id"),
+            Alias::new("processed_at"),
+        ]);
+        for event in events {
+            insert.values_panic([consumer.into(), event.id.into_uuid().into(), now.into()]);
+        }
+        insert
+            .on_conflict(
+                OnConflict::columns([Alias::new("consumer"), Alias::new("event_id")])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .returning_col(Alias::new("event_id"));
+        let rows = tx
+            .query_all(tx.get_database_backend().build(&insert))
+            .await
+            .map_err(store_err)?;
+        let fresh = rows
+            .iter()
+            .map(|r| r.try_get::<Uuid>("", "event_id").map(EventId::from_uuid))
+            .collect::<Result<HashSet<_>, _>>()
+            .map_err(store_err)?;
+        Ok((InboxTx(tx), fresh))
     }
 
     /// Adds one event's increment to the orders-per-day read model, inside the inbox entry.

@@ -26,6 +26,7 @@ mod stock;
 mod stock_ledger;
 mod store;
 mod webhooks;
+mod write_behind;
 
 pub use audit::EXPORT_SECTIONS;
 pub use events::{DeadLetter, InboxTx, RelayRound};

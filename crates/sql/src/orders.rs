@@ -1,5 +1,6 @@
 use crate::entities::{idempotency_record, order as order_row, order_line, order_status_history};
 use crate::inventory_tx::{lock_hold, save_hold};
+use crate::write_behind::{Buffered, LedgerConn};
 use crate::{SqlStore, is_unique_violation, outbox, stock_ledger, store_err};
 use async_trait::async_trait;
 use inventory::allocation::LineRequest;
@@ -17,8 +18,8 @@ use order::{
     StatusChange,
 };
 use sea_orm::{
-    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Select,
 };
 use std::collections::HashMap;
 
@@ -199,7 +200,7 @@ pub(crate) async fn idempotency(
 /// One order unit of work: a database transaction scoped to one tenant. Stock goes through
 /// inventory's reservation rules on this same transaction.
 pub struct SqlOrderTx {
-    tx: DatabaseTransaction,
+    tx: Buffered,
     tenant: TenantId,
 }
 
@@ -207,7 +208,10 @@ pub struct SqlOrderTx {
 impl OrderUnitOfWork for SqlStore {
     async fn begin(&self, tenant: TenantId) -> Result<Box<dyn OrderTransaction>, StoreError> {
         let tx = self.begin_tenant(tenant).await?;
-        Ok(Box::new(SqlOrderTx { tx, tenant }))
+        Ok(Box::new(SqlOrderTx {
+            tx: Buffered::new(tx),
+            tenant,
+        }))
     }
 }
 
@@ -229,7 +233,7 @@ impl OrderTransaction for SqlOrderTx {
         &mut self,
         key: &str,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        idempotency(&self.tx, self.tenant, key).await
+        idempotency(self.tx.conn().await?, self.tenant, key).await
     }
 
     async fn find_by_external_id(
@@ -237,14 +241,18 @@ impl OrderTransaction for SqlOrderTx {
         channel: &str,
         external_id: &str,
     ) -> Result<Option<Order>, StoreError> {
-        one_order(&self.tx, by_external(self.tenant, channel, external_id)).await
+        one_order(
+            self.tx.conn().await?,
+            by_external(self.tenant, channel, external_id),
+        )
+        .await
     }
 
     async fn lock_order(&mut self, id: OrderId) -> Result<Option<Order>, StoreError> {
         let query = tenant_orders(self.tenant)
             .filter(order_row::Column::Id.eq(id.into_uuid()))
             .lock_exclusive();
-        one_order(&self.tx, query).await
+        one_order(self.tx.conn().await?, query).await
     }
 
     async fn reserve_lines(&mut self, request: &StockRequest) -> Result<StockOutcome, OrderError> {
@@ -285,7 +293,7 @@ impl OrderTransaction for SqlOrderTx {
         id: HoldId,
         request: &StockRequest,
     ) -> Result<StockOutcome, OrderError> {
-        let mut hold = lock_hold(&self.tx, self.tenant, id)
+        let mut hold = lock_hold(self.tx.conn().await?, self.tenant, id)
             .await?
             .ok_or(OrderError::HoldNotFound(id))?;
         let lines: Vec<(Sku, Quantity)> = request
@@ -302,16 +310,16 @@ impl OrderTransaction for SqlOrderTx {
             .map(|(held, (line_no, _, _))| (*held, *line_no))
             .collect();
         stock_ledger::transfer_allocations(
-            &self.tx,
+            self.tx.conn().await?,
             self.tenant,
             &hold.owner(),
             &request.reference,
             &renumber,
         )
         .await?;
-        save_hold(&self.tx, &hold).await?;
+        save_hold(self.tx.conn().await?, &hold).await?;
         outbox::append(
-            &self.tx,
+            self.tx.conn().await?,
             &[EventEnvelope::new(
                 "reservation.confirmed",
                 self.tenant,
@@ -326,22 +334,17 @@ impl OrderTransaction for SqlOrderTx {
         .await?;
         Ok(StockOutcome {
             allocated: lines.into_iter().map(|(_, q)| q).collect(),
-            cutoff: crate::order_queries::first_cutoff(&self.tx, self.tenant).await?,
+            cutoff: crate::order_queries::first_cutoff(self.tx.conn().await?, self.tenant).await?,
         })
     }
 
     async fn insert_order(&mut self, o: &Order) -> Result<(), OrderError> {
-        let inserted = order_row::Entity::insert(order_columns(o)?)
-            .exec_without_returning(&self.tx)
-            .await;
-        match inserted {
-            Err(e) if is_unique_violation(&e) => return Err(OrderError::DuplicateExternalId),
-            other => other.map_err(store_err)?,
-        };
-        order_line::Entity::insert_many(line_rows(o))
-            .exec_without_returning(&self.tx)
-            .await
-            .map_err(store_err)?;
+        // Held back until the next read or the commit; a duplicate external id then fails
+        // the commit, which `commit` maps to `DuplicateExternalId`.
+        let order = order_row::Entity::insert(order_columns(o)?).into_query();
+        self.tx.write(order.into()).await?;
+        let lines = order_line::Entity::insert_many(line_rows(o)).into_query();
+        self.tx.write(lines.into()).await?;
         Ok(())
     }
 
@@ -358,7 +361,7 @@ impl OrderTransaction for SqlOrderTx {
             .filter(order_row::Column::TenantId.eq(self.tenant.into_uuid()))
             .filter(order_row::Column::Id.eq(o.id.into_uuid()))
             .filter(order_row::Column::Version.eq(expected_version))
-            .exec(&self.tx)
+            .exec(self.tx.conn().await?)
             .await
             .map_err(store_err)?;
         if result.rows_affected != 1 {
@@ -368,11 +371,11 @@ impl OrderTransaction for SqlOrderTx {
         // statements rather than one per line.
         order_line::Entity::delete_many()
             .filter(order_line::Column::OrderId.eq(o.id.into_uuid()))
-            .exec(&self.tx)
+            .exec(self.tx.conn().await?)
             .await
             .map_err(store_err)?;
         order_line::Entity::insert_many(line_rows(o))
-            .exec_without_returning(&self.tx)
+            .exec_without_returning(self.tx.conn().await?)
             .await
             .map_err(store_err)?;
         Ok(())
@@ -387,7 +390,7 @@ impl OrderTransaction for SqlOrderTx {
         if changes.is_empty() {
             return Ok(());
         }
-        order_status_history::Entity::insert_many(changes.iter().map(|c| {
+        let history = order_status_history::Entity::insert_many(changes.iter().map(|c| {
             order_status_history::ActiveModel {
                 id: Set(uuid::Uuid::now_v7()),
                 tenant_id: Set(self.tenant.into_uuid()),
@@ -399,29 +402,27 @@ impl OrderTransaction for SqlOrderTx {
                 at: Set(c.at),
             }
         }))
-        .exec_without_returning(&self.tx)
-        .await
-        .map_err(store_err)?;
-        Ok(())
+        .into_query();
+        self.tx.write(history.into()).await
     }
 
     async fn insert_shipment(&mut self, s: &Shipment) -> Result<(), StoreError> {
-        crate::order_queries::insert_shipment(&self.tx, self.tenant, s).await
+        crate::order_queries::insert_shipment(self.tx.conn().await?, self.tenant, s).await
     }
 
     async fn open_return_units(&mut self, order: OrderId) -> Result<Vec<(u32, i64)>, StoreError> {
-        crate::returns::open_units(&self.tx, self.tenant, order).await
+        crate::returns::open_units(self.tx.conn().await?, self.tenant, order).await
     }
 
     async fn insert_return(&mut self, rma: &ReturnAuthorization) -> Result<(), StoreError> {
-        crate::returns::insert(&self.tx, rma).await
+        crate::returns::insert(self.tx.conn().await?, rma).await
     }
 
     async fn lock_return(
         &mut self,
         id: ReturnId,
     ) -> Result<Option<ReturnAuthorization>, StoreError> {
-        crate::returns::lock(&self.tx, self.tenant, id).await
+        crate::returns::lock(self.tx.conn().await?, self.tenant, id).await
     }
 
     async fn update_return(
@@ -429,7 +430,7 @@ impl OrderTransaction for SqlOrderTx {
         rma: &ReturnAuthorization,
         expected_version: i64,
     ) -> Result<(), OrderError> {
-        crate::returns::update(&self.tx, self.tenant, rma, expected_version).await
+        crate::returns::update(self.tx.conn().await?, self.tenant, rma, expected_version).await
     }
 
     async fn restock(
@@ -437,7 +438,7 @@ impl OrderTransaction for SqlOrderTx {
         request: &StockRequest,
         warehouse: Option<String>,
     ) -> Result<(), OrderError> {
-        crate::returns::restock(&self.tx, self.tenant, request, warehouse).await
+        crate::returns::restock(self.tx.conn().await?, self.tenant, request, warehouse).await
     }
 
     async fn consume_shipment(&mut self, request: &StockRequest) -> Result<(), OrderError> {
@@ -473,12 +474,20 @@ impl OrderTransaction for SqlOrderTx {
         warehouse: kernel::WarehouseId,
         reason: &str,
     ) -> Result<(), OrderError> {
-        crate::pick_pack::write_off_reserved(&self.tx, self.tenant, request, warehouse, reason)
-            .await
+        crate::pick_pack::write_off_reserved(
+            self.tx.conn().await?,
+            self.tenant,
+            request,
+            warehouse,
+            reason,
+        )
+        .await
     }
 
     async fn save_idempotency(&mut self, record: &IdempotencyRecord) -> Result<(), OrderError> {
-        let inserted = idempotency_record::Entity::insert(idempotency_record::ActiveModel {
+        // Held back like the order; a key taken concurrently fails the commit, which `commit`
+        // maps to `DuplicateIdempotencyKey`.
+        let insert = idempotency_record::Entity::insert(idempotency_record::ActiveModel {
             tenant_id: Set(self.tenant.into_uuid()),
             key: Set(record.key.clone()),
             fingerprint: Set(record.fingerprint.clone()),
@@ -486,19 +495,31 @@ impl OrderTransaction for SqlOrderTx {
             resource_id: Set(record.order_id.into_uuid()),
             created_at: Set(chrono::Utc::now()),
         })
-        .exec_without_returning(&self.tx)
-        .await;
-        match inserted {
-            Err(e) if is_unique_violation(&e) => Err(OrderError::DuplicateIdempotencyKey),
-            other => other.map(|_| ()).map_err(|e| store_err(e).into()),
-        }
+        .into_query();
+        self.tx.write(insert.into()).await?;
+        Ok(())
     }
 
     async fn append_events(&mut self, events: &[EventEnvelope]) -> Result<(), StoreError> {
         StockLedger::append_events(self, events).await
     }
 
-    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        self.tx.commit().await.map_err(store_err)
+    async fn commit(self: Box<Self>) -> Result<(), OrderError> {
+        self.tx.commit().await.map_err(commit_error)
     }
+}
+
+/// A commit's error, with the unique keys a placement can lose a race on told apart (both
+/// inserts are held back to the commit, so this is where their conflicts surface).
+fn commit_error(e: sea_orm::DbErr) -> OrderError {
+    if is_unique_violation(&e) {
+        let message = e.to_string();
+        if message.contains("idempotency") {
+            return OrderError::DuplicateIdempotencyKey;
+        }
+        if message.contains("external") {
+            return OrderError::DuplicateExternalId;
+        }
+    }
+    store_err(e).into()
 }

@@ -8,6 +8,7 @@ use crate::entities::{
 };
 use crate::inventory::movement_row;
 use crate::store_err;
+use crate::write_behind::LedgerConn;
 use inventory::allocation::{AllocationRules, LockedStock, Reservation};
 use inventory::kit::KitComponent;
 use inventory::reservations::MovementMeta;
@@ -16,7 +17,7 @@ use kernel::{MovementId, Quantity, Sku, StoreError, TenantId, WarehouseId};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, Statement, Value,
+    EntityTrait, QueryFilter, QueryOrder, QueryTrait, Statement, Value,
 };
 use std::collections::HashMap;
 
@@ -36,20 +37,34 @@ macro_rules! delegate_stock_ledger {
                 std::collections::HashMap<kernel::Sku, Vec<inventory::kit::KitComponent>>,
                 kernel::StoreError,
             > {
-                $crate::stock_ledger::kit_components(&self.tx, self.tenant, skus).await
+                $crate::stock_ledger::kit_components(
+                    $crate::write_behind::LedgerConn::conn(&mut self.tx).await?,
+                    self.tenant,
+                    skus,
+                )
+                .await
             }
 
             async fn lock_stock(
                 &mut self,
                 skus: &[kernel::Sku],
             ) -> Result<Vec<inventory::allocation::LockedStock>, kernel::StoreError> {
-                $crate::stock_ledger::lock_stock(&self.tx, self.tenant, skus).await
+                $crate::stock_ledger::lock_stock(
+                    $crate::write_behind::LedgerConn::conn(&mut self.tx).await?,
+                    self.tenant,
+                    skus,
+                )
+                .await
             }
 
             async fn allocation_rules(
                 &mut self,
             ) -> Result<inventory::allocation::AllocationRules, kernel::StoreError> {
-                $crate::stock_ledger::allocation_rules(&self.tx, self.tenant).await
+                $crate::stock_ledger::allocation_rules(
+                    $crate::write_behind::LedgerConn::conn(&mut self.tx).await?,
+                    self.tenant,
+                )
+                .await
             }
 
             async fn add_reservations(
@@ -57,21 +72,30 @@ macro_rules! delegate_stock_ledger {
                 reservations: &[inventory::allocation::Reservation],
                 meta: &inventory::reservations::MovementMeta,
             ) -> Result<(), kernel::StoreError> {
-                $crate::stock_ledger::add_reservations(&self.tx, reservations, meta).await
+                $crate::stock_ledger::add_reservations(&mut self.tx, reservations, meta).await
             }
 
             async fn release_reservations(
                 &mut self,
                 meta: &inventory::reservations::MovementMeta,
             ) -> Result<Vec<inventory::allocation::Reservation>, kernel::StoreError> {
-                $crate::stock_ledger::release_reservations(&self.tx, meta).await
+                $crate::stock_ledger::release_reservations(
+                    $crate::write_behind::LedgerConn::conn(&mut self.tx).await?,
+                    meta,
+                )
+                .await
             }
 
             async fn allocations_of(
                 &mut self,
                 reference: &str,
             ) -> Result<Vec<inventory::allocation::Reservation>, kernel::StoreError> {
-                $crate::stock_ledger::allocations_of(&self.tx, self.tenant, reference).await
+                $crate::stock_ledger::allocations_of(
+                    $crate::write_behind::LedgerConn::conn(&mut self.tx).await?,
+                    self.tenant,
+                    reference,
+                )
+                .await
             }
 
             async fn consume_reservations(
@@ -79,14 +103,19 @@ macro_rules! delegate_stock_ledger {
                 consumed: &[inventory::allocation::Reservation],
                 meta: &inventory::reservations::MovementMeta,
             ) -> Result<Vec<inventory::shipping::ShippedStock>, kernel::StoreError> {
-                $crate::stock_ledger::consume_reservations(&self.tx, consumed, meta).await
+                $crate::stock_ledger::consume_reservations(
+                    $crate::write_behind::LedgerConn::conn(&mut self.tx).await?,
+                    consumed,
+                    meta,
+                )
+                .await
             }
 
             async fn append_events(
                 &mut self,
                 events: &[kernel::EventEnvelope],
             ) -> Result<(), kernel::StoreError> {
-                $crate::outbox::append(&self.tx, events).await
+                $crate::outbox::append_to(&mut self.tx, events).await
             }
         }
     };
@@ -144,7 +173,9 @@ pub(crate) async fn lock_stock(
     // `?` needs the values again.
     let product_list: Vec<String> = match backend {
         DatabaseBackend::Postgres => list.clone(),
-        _ => (0..skus.len()).map(|i| placeholder(i + 2 + skus.len())).collect(),
+        _ => (0..skus.len())
+            .map(|i| placeholder(i + 2 + skus.len()))
+            .collect(),
     };
     let lock = match backend {
         DatabaseBackend::Postgres => " FOR UPDATE OF s",
@@ -277,8 +308,12 @@ pub(crate) async fn move_stock(
     Ok(())
 }
 
+/// Reserves each row and records the allocations and movements. The writes go through
+/// `conn`, so a write-behind unit of work sends them with its other writes: the rows were
+/// locked by `lock_stock`, and `CHECK (reserved <= on_hand)` refuses an over-reservation
+/// (which the allocation planner never asks for) by failing the transaction.
 pub(crate) async fn add_reservations(
-    tx: &DatabaseTransaction,
+    conn: &mut impl LedgerConn,
     reservations: &[Reservation],
     meta: &MovementMeta,
 ) -> Result<(), StoreError> {
@@ -286,17 +321,23 @@ pub(crate) async fn add_reservations(
         return Ok(());
     }
     for r in reservations {
-        move_stock(
-            tx,
-            meta.tenant_id,
-            (&r.sku, r.warehouse_id),
-            0,
-            r.quantity.as_i64(),
-            meta.at,
-        )
-        .await?;
+        let update = stock_level::Entity::update_many()
+            .col_expr(
+                stock_level::Column::Reserved,
+                Expr::col(stock_level::Column::Reserved).add(r.quantity.as_i64()),
+            )
+            .col_expr(
+                stock_level::Column::Version,
+                Expr::col(stock_level::Column::Version).add(1),
+            )
+            .col_expr(stock_level::Column::UpdatedAt, meta.at.into())
+            .filter(stock_level::Column::TenantId.eq(meta.tenant_id.into_uuid()))
+            .filter(stock_level::Column::Sku.eq(r.sku.as_str()))
+            .filter(stock_level::Column::WarehouseId.eq(r.warehouse_id.into_uuid()))
+            .into_query();
+        conn.write(update.into()).await?;
     }
-    stock_allocation::Entity::insert_many(reservations.iter().map(|r| {
+    let allocations = stock_allocation::Entity::insert_many(reservations.iter().map(|r| {
         stock_allocation::ActiveModel {
             tenant_id: Set(meta.tenant_id.into_uuid()),
             owner: Set(meta.reference.clone()),
@@ -321,18 +362,15 @@ pub(crate) async fn add_reservations(
         )
         .to_owned(),
     )
-    .exec_without_returning(tx)
-    .await
-    .map_err(store_err)?;
-    stock_movement::Entity::insert_many(
+    .into_query();
+    conn.write(allocations.into()).await?;
+    let movements = stock_movement::Entity::insert_many(
         reservations
             .iter()
             .map(|r| movement(meta, r, MovementKind::Reservation, 1)),
     )
-    .exec_without_returning(tx)
-    .await
-    .map_err(store_err)?;
-    Ok(())
+    .into_query();
+    conn.write(movements.into()).await
 }
 
 /// What `owner` holds, in lock order.

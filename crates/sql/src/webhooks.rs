@@ -140,39 +140,61 @@ impl SqlStore {
         inbox: &InboxTx,
         event: &EventEnvelope,
     ) -> Result<usize, StoreError> {
+        self.fan_out_webhooks_many(inbox, event.tenant_id, &[event])
+            .await
+    }
+
+    /// [`fan_out_webhooks`](Self::fan_out_webhooks) for several events of one tenant: one
+    /// read of its subscriptions, one insert of every delivery.
+    pub async fn fan_out_webhooks_many(
+        &self,
+        inbox: &InboxTx,
+        tenant: kernel::TenantId,
+        events: &[&EventEnvelope],
+    ) -> Result<usize, StoreError> {
+        if events.is_empty() {
+            return Ok(0);
+        }
         let subs = subscription::Entity::find()
-            .filter(subscription::Column::TenantId.eq(event.tenant_id.into_uuid()))
+            .filter(subscription::Column::TenantId.eq(tenant.into_uuid()))
             .filter(subscription::Column::Active.eq(true))
             .all(inbox.connection())
             .await
-            .map_err(store_err)?;
-        let payload = serde_json::to_value(event).map_err(StoreError::from_source)?;
-        let now = Utc::now();
-        let rows: Vec<delivery::ActiveModel> = subs
+            .map_err(store_err)?
             .into_iter()
             .map(to_subscription)
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .filter(|s| s.wants(&event.event_type))
-            .map(|s| delivery::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                tenant_id: Set(event.tenant_id.into_uuid()),
-                subscription_id: Set(s.id),
-                event_id: Set(event.id.into_uuid()),
-                event_type: Set(event.event_type.clone()),
-                payload: Set(payload.clone()),
-                status: Set("pending".into()),
-                attempts: Set(0),
-                next_attempt_at: Set(now),
-                last_status_code: Set(None),
-                last_error: Set(None),
-                created_at: Set(now),
-                delivered_at: Set(None),
-            })
-            .collect();
+            .collect::<Result<Vec<_>, _>>()?;
+        if subs.is_empty() {
+            return Ok(0);
+        }
+        let now = Utc::now();
+        let mut rows: Vec<delivery::ActiveModel> = Vec::new();
+        for event in events {
+            let payload = serde_json::to_value(event).map_err(StoreError::from_source)?;
+            rows.extend(subs.iter().filter(|s| s.wants(&event.event_type)).map(|s| {
+                delivery::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    tenant_id: Set(event.tenant_id.into_uuid()),
+                    subscription_id: Set(s.id),
+                    event_id: Set(event.id.into_uuid()),
+                    event_type: Set(event.event_type.clone()),
+                    payload: Set(payload.clone()),
+                    status: Set("pending".into()),
+                    attempts: Set(0),
+                    next_attempt_at: Set(now),
+                    last_status_code: Set(None),
+                    last_error: Set(None),
+                    created_at: Set(now),
+                    delivered_at: Set(None),
+                }
+            }));
+        }
         let count = rows.len();
-        if count > 0 {
-            delivery::Entity::insert_many(rows)
+        // Bounded statements (SQLite caps bound values): 200 deliveries × 13 columns.
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<_> = rows.by_ref().take(200).collect();
+            delivery::Entity::insert_many(chunk)
                 .on_conflict(
                     OnConflict::columns([
                         delivery::Column::SubscriptionId,

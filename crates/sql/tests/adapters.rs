@@ -25,6 +25,7 @@ on_both_databases!(
     the_same_external_order_sent_concurrently_creates_one_order,
     an_idempotency_key_replays_and_refuses_a_different_body,
     orders_page_newest_first_and_filter_by_status,
+    text_that_needs_escaping_is_stored_exactly,
 );
 
 mod support;
@@ -635,4 +636,39 @@ async fn an_expired_hold_is_released_once_by_the_expiry_sweep(backend: Backend) 
     let h = w.inventory.hold(&ctx, hold.id).await.unwrap();
     assert_eq!(h.status, HoldStatus::Expired);
     w.assert_ledger_matches(&ctx, "HAT").await;
+}
+
+/// The order's writes are sent together with their values written into the SQL text (see
+/// `write_behind`): every character a customer can type must come back exactly, and none may
+/// change the statement.
+async fn text_that_needs_escaping_is_stored_exactly(backend: Backend) {
+    let w = World::new(backend).await;
+    let ctx = w.tenant().await;
+    w.product_with_stock(&ctx, "A", 10).await;
+    let nasty = "O'Brien \\ \"q\" \\' E'x' $$ $1 ?; -- DROP TABLE orders; \t\n ü 🚚 \\x00";
+    let mut draft = NewOrder {
+        channel: Some("shopify".into()),
+        external_id: Some("#1001'); DELETE FROM orders; --".into()),
+        ..order_of(&[("A", 2)])
+    };
+    draft.ship_to.name = nasty.into();
+    draft.ship_to.line2 = Some("\\".into());
+    draft.ship_to.company = Some("''".into());
+    let placed = w.orders.place(&ctx, draft.clone(), None).await.unwrap();
+    let stored = w.orders.get(&ctx, placed.order().id).await.unwrap();
+    assert_eq!(stored.ship_to.name, nasty);
+    assert_eq!(stored.ship_to.line2.as_deref(), Some("\\"));
+    assert_eq!(stored.ship_to.company.as_deref(), Some("''"));
+    assert_eq!(stored.channel, "shopify");
+    assert_eq!(stored.external_id, draft.external_id);
+    // To the microsecond, in UTC, as the bound values always were.
+    assert_eq!(
+        stored.created_at.timestamp_micros(),
+        placed.order().created_at.timestamp_micros()
+    );
+    // Sent again, the same external id finds the stored order: the key matched exactly.
+    let again = w.orders.place(&ctx, draft, None).await.unwrap();
+    assert!(matches!(again, Placement::Existing(ref o) if o.id == stored.id));
+    assert_eq!(w.level(&ctx, "A").await, (10, 2));
+    w.assert_ledger_matches(&ctx, "A").await;
 }
