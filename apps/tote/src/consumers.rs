@@ -310,6 +310,22 @@ impl EventHandler for CustomerNotifications {
             }
         }
     }
+
+    /// Each tenant's events with shared look-ups (`notify_batch`). Any error sends the batch
+    /// back to one event at a time; what was sent is already logged, so nobody hears twice.
+    async fn handle_batch(&self, events: &[EventEnvelope]) -> Result<(), HandlerError> {
+        for (tenant, events) in by_tenant(events) {
+            let recorded = self
+                .service
+                .notify_batch(tenant, &events)
+                .await
+                .map_err(|e| HandlerError::Transient(e.to_string()))?;
+            if recorded > 0 {
+                tracing::info!(%tenant, recorded, "customer notifications");
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Every consumer, wired to the store and the notifier, each running in a traced span.

@@ -5,6 +5,7 @@ use crate::template::Template;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use kernel::{Page, PageRequest, StoreError, TenantId};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -28,6 +29,21 @@ pub trait Recipients: Send + Sync {
     /// The account owner: the e-mail the tenant signed up with, named by its company.
     /// `Ok(None)` when there is no such tenant.
     async fn account_owner(&self, tenant: TenantId) -> Result<Option<Recipient>, StoreError>;
+    /// The recipients of several orders; an order the tenant does not have is absent. The
+    /// default asks one by one; a store answers in one query.
+    async fn of_orders(
+        &self,
+        tenant: TenantId,
+        order_ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, Recipient>, StoreError> {
+        let mut found = HashMap::new();
+        for &id in order_ids {
+            if let Some(r) = self.of_order(tenant, id).await? {
+                found.insert(id, r);
+            }
+        }
+        Ok(found)
+    }
 }
 
 /// The tenant's own templates (overrides of the defaults).
@@ -142,6 +158,27 @@ pub trait NotificationLog: Send + Sync {
     /// Whether this event's message was already dealt with (sent, skipped or failed).
     async fn is_recorded(&self, tenant: TenantId, event_id: Uuid) -> Result<bool, StoreError>;
     async fn record(&self, entry: &LogEntry) -> Result<(), StoreError>;
+    /// Which of `event_ids` were already dealt with. The default asks one by one.
+    async fn recorded_among(
+        &self,
+        tenant: TenantId,
+        event_ids: &[Uuid],
+    ) -> Result<HashSet<Uuid>, StoreError> {
+        let mut done = HashSet::new();
+        for &id in event_ids {
+            if self.is_recorded(tenant, id).await? {
+                done.insert(id);
+            }
+        }
+        Ok(done)
+    }
+    /// Records several entries, all or none. The default records one by one.
+    async fn record_many(&self, entries: &[LogEntry]) -> Result<(), StoreError> {
+        for entry in entries {
+            self.record(entry).await?;
+        }
+        Ok(())
+    }
     /// Newest first, keyset-paginated by id; only `order_id`'s when given.
     async fn entries(
         &self,

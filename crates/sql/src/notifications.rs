@@ -15,6 +15,7 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 pub mod template_row {
@@ -179,49 +180,90 @@ impl NotificationLog for SqlStore {
     /// The entry and the consumer's inbox record commit together; a second entry for the same
     /// event is ignored (the first one stands).
     async fn record(&self, entry: &LogEntry) -> Result<(), StoreError> {
-        let tx = self.begin_tenant(entry.tenant_id).await?;
-        let inbox = Query::insert()
-            .into_table(Alias::new("inbox"))
-            .columns([
-                Alias::new("consumer"),
-                Alias::new("event_id"),
-                Alias::new("processed_at"),
-            ])
-            .values_panic([
-                notification::CONSUMER.into(),
-                entry.event_id.into(),
-                entry.created_at.into(),
-            ])
-            .on_conflict(
-                OnConflict::columns([Alias::new("consumer"), Alias::new("event_id")])
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .to_owned();
-        tx.execute(tx.get_database_backend().build(&inbox))
-            .await
-            .map_err(store_err)?;
-        log_row::Entity::insert(log_row::ActiveModel {
-            id: Set(entry.id),
-            tenant_id: Set(entry.tenant_id.into_uuid()),
-            event_id: Set(entry.event_id),
-            kind: Set(entry.kind.as_str().to_owned()),
-            order_id: Set(entry.order_id),
-            recipient: Set(entry.recipient.clone()),
-            status: Set(entry.status.as_str().to_owned()),
-            error: Set(entry.error.clone()),
-            created_at: Set(entry.created_at),
+        self.record_many(std::slice::from_ref(entry)).await
+    }
+
+    async fn recorded_among(
+        &self,
+        tenant: TenantId,
+        event_ids: &[Uuid],
+    ) -> Result<HashSet<Uuid>, StoreError> {
+        if event_ids.is_empty() {
+            return Ok(HashSet::new());
+        }
+        self.in_tenant(tenant, async |tx| {
+            let mut done = HashSet::new();
+            for chunk in event_ids.chunks(500) {
+                let rows: Vec<Uuid> = log_row::Entity::find()
+                    .select_only()
+                    .column(log_row::Column::EventId)
+                    .filter(log_row::Column::TenantId.eq(tenant.into_uuid()))
+                    .filter(log_row::Column::EventId.is_in(chunk.iter().copied()))
+                    .into_tuple()
+                    .all(tx)
+                    .await
+                    .map_err(store_err)?;
+                done.extend(rows);
+            }
+            Ok(done)
         })
-        .on_conflict(
-            OnConflict::column(log_row::Column::EventId)
-                .do_nothing()
-                .to_owned(),
-        )
-        .do_nothing()
-        .exec_without_returning(&tx)
         .await
-        .map_err(store_err)?;
-        tx.commit().await.map_err(store_err)
+    }
+
+    /// Each tenant's entries and inbox records in one transaction, 200 rows a statement.
+    async fn record_many(&self, entries: &[LogEntry]) -> Result<(), StoreError> {
+        let mut tenants: Vec<TenantId> = entries.iter().map(|e| e.tenant_id).collect();
+        tenants.sort_by_key(|t| t.into_uuid());
+        tenants.dedup();
+        for tenant in tenants {
+            let mine: Vec<&LogEntry> = entries.iter().filter(|e| e.tenant_id == tenant).collect();
+            let tx = self.begin_tenant(tenant).await?;
+            for chunk in mine.chunks(200) {
+                let mut inbox = Query::insert();
+                inbox.into_table(Alias::new("inbox")).columns([
+                    Alias::new("consumer"),
+                    Alias::new("event_id"),
+                    Alias::new("processed_at"),
+                ]);
+                for entry in chunk {
+                    inbox.values_panic([
+                        notification::CONSUMER.into(),
+                        entry.event_id.into(),
+                        entry.created_at.into(),
+                    ]);
+                }
+                inbox.on_conflict(
+                    OnConflict::columns([Alias::new("consumer"), Alias::new("event_id")])
+                        .do_nothing()
+                        .to_owned(),
+                );
+                tx.execute(tx.get_database_backend().build(&inbox))
+                    .await
+                    .map_err(store_err)?;
+                log_row::Entity::insert_many(chunk.iter().map(|entry| log_row::ActiveModel {
+                    id: Set(entry.id),
+                    tenant_id: Set(entry.tenant_id.into_uuid()),
+                    event_id: Set(entry.event_id),
+                    kind: Set(entry.kind.as_str().to_owned()),
+                    order_id: Set(entry.order_id),
+                    recipient: Set(entry.recipient.clone()),
+                    status: Set(entry.status.as_str().to_owned()),
+                    error: Set(entry.error.clone()),
+                    created_at: Set(entry.created_at),
+                }))
+                .on_conflict(
+                    OnConflict::column(log_row::Column::EventId)
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .do_nothing()
+                .exec_without_returning(&tx)
+                .await
+                .map_err(store_err)?;
+            }
+            tx.commit().await.map_err(store_err)?;
+        }
+        Ok(())
     }
 
     async fn entries(
@@ -267,25 +309,44 @@ impl Recipients for SqlStore {
                 .one(tx)
                 .await
                 .map_err(store_err)?;
-            Ok(row.map(|o| {
-                let text = |field: &str| {
-                    o.ship_to[field]
-                        .as_str()
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_owned)
-                };
-                Recipient {
-                    name: text("name").unwrap_or_default(),
-                    email: text("email"),
-                }
-            }))
+            Ok(row.map(|o| recipient(&o.ship_to)))
         })
         .await
     }
 
     async fn account_owner(&self, tenant: TenantId) -> Result<Option<Recipient>, StoreError> {
         self.account_contact(tenant).await
+    }
+
+    async fn of_orders(
+        &self,
+        tenant: TenantId,
+        order_ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, Recipient>, StoreError> {
+        if order_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        self.in_tenant(tenant, async |tx| {
+            let mut found = HashMap::new();
+            for chunk in order_ids.chunks(500) {
+                let rows: Vec<(Uuid, serde_json::Value)> = order_row::Entity::find()
+                    .select_only()
+                    .column(order_row::Column::Id)
+                    .column(order_row::Column::ShipTo)
+                    .filter(order_row::Column::TenantId.eq(tenant.into_uuid()))
+                    .filter(order_row::Column::Id.is_in(chunk.iter().copied()))
+                    .into_tuple()
+                    .all(tx)
+                    .await
+                    .map_err(store_err)?;
+                found.extend(
+                    rows.into_iter()
+                        .map(|(id, ship_to)| (id, recipient(&ship_to))),
+                );
+            }
+            Ok(found)
+        })
+        .await
     }
 }
 
@@ -324,5 +385,20 @@ impl SqlStore {
             .await
             .map_err(store_err)?;
         Ok(done.rows_affected)
+    }
+}
+
+/// An order's ship-to contact, blank fields as none.
+fn recipient(ship_to: &serde_json::Value) -> Recipient {
+    let text = |field: &str| {
+        ship_to[field]
+            .as_str()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    Recipient {
+        name: text("name").unwrap_or_default(),
+        email: text("email"),
     }
 }

@@ -19,6 +19,7 @@ on_both_databases!(
     the_log_keeps_one_entry_per_event_and_lists_newest_first_by_order,
     an_orders_recipient_comes_from_its_ship_to_and_erasure_blanks_the_logged_address,
     the_account_owner_is_the_sign_up_contact_of_that_tenant_only,
+    batch_look_ups_and_writes_agree_with_the_single_ones_and_stay_in_the_tenant,
 );
 
 async fn the_account_owner_is_the_sign_up_contact_of_that_tenant_only(backend: Backend) {
@@ -194,4 +195,92 @@ async fn an_orders_recipient_comes_from_its_ship_to_and_erasure_blanks_the_logge
     assert_eq!(log.items[0].status, DeliveryStatus::Sent);
     let r = s.of_order(ctx.tenant_id, id).await.unwrap().unwrap();
     assert_eq!(r.email, None);
+}
+
+async fn batch_look_ups_and_writes_agree_with_the_single_ones_and_stay_in_the_tenant(
+    backend: Backend,
+) {
+    let w = World::new(backend).await;
+    let ctx = w.tenant().await;
+    let other = w.tenant().await;
+    w.product_with_stock(&ctx, "A", 5).await;
+    w.product_with_stock(&other, "A", 5).await;
+    let mut with_email = order_of(&[("A", 1)]);
+    with_email.ship_to.email = Some("ada@example.com".into());
+    let mine = w.orders.place(&ctx, with_email, None).await.unwrap();
+    let plain = w
+        .orders
+        .place(&ctx, order_of(&[("A", 1)]), None)
+        .await
+        .unwrap();
+    let theirs = w
+        .orders
+        .place(&other, order_of(&[("A", 1)]), None)
+        .await
+        .unwrap();
+    let (m, p, t) = (
+        mine.order().id.into_uuid(),
+        plain.order().id.into_uuid(),
+        theirs.order().id.into_uuid(),
+    );
+    let s = w.store();
+    let found = s
+        .of_orders(ctx.tenant_id, &[m, p, t, Uuid::now_v7()])
+        .await
+        .unwrap();
+    assert_eq!(
+        found.len(),
+        2,
+        "another tenant's order and a missing one are absent"
+    );
+    for id in [m, p] {
+        assert_eq!(
+            found.get(&id),
+            s.of_order(ctx.tenant_id, id).await.unwrap().as_ref()
+        );
+    }
+    assert_eq!(found[&m].email.as_deref(), Some("ada@example.com"));
+
+    // 450 entries: more than one statement's worth; a repeat and another tenant's are ignored.
+    let events: Vec<Uuid> = (0..450).map(|_| Uuid::now_v7()).collect();
+    let batch: Vec<LogEntry> = events
+        .iter()
+        .map(|e| entry(ctx.tenant_id, *e, m, DeliveryStatus::Sent))
+        .collect();
+    s.record_many(&batch).await.unwrap();
+    s.record_many(&[
+        entry(ctx.tenant_id, events[0], m, DeliveryStatus::Failed),
+        entry(other.tenant_id, Uuid::now_v7(), t, DeliveryStatus::Skipped),
+    ])
+    .await
+    .unwrap();
+    let unknown = Uuid::now_v7();
+    let mut asked = events.clone();
+    asked.push(unknown);
+    let done = s.recorded_among(ctx.tenant_id, &asked).await.unwrap();
+    assert_eq!(done.len(), 450);
+    assert!(!done.contains(&unknown));
+    assert!(
+        s.recorded_among(other.tenant_id, &events)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let (mut cursor, mut logged) = (None, Vec::new());
+    loop {
+        let page = s
+            .entries(ctx.tenant_id, Some(m), PageRequest::new(cursor, Some(100)))
+            .await
+            .unwrap();
+        logged.extend(page.items.into_iter().map(|e| e.status));
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(logged.len(), 450);
+    assert!(
+        logged.iter().all(|s| *s == DeliveryStatus::Sent),
+        "the first entry stands"
+    );
 }

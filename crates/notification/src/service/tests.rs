@@ -367,3 +367,146 @@ async fn a_disabled_webhook_event_without_its_url_is_malformed() {
         Err(NotificationError::Malformed(_))
     ));
 }
+
+fn recipient(email: Option<&str>) -> Recipient {
+    Recipient {
+        name: "Ada Lovelace".into(),
+        email: email.map(str::to_owned),
+    }
+}
+
+#[tokio::test]
+async fn a_batch_shares_its_look_ups_and_sends_each_message_once() {
+    let tenant = TenantId::new();
+    let [o1, o2, o3, o4, o5] = [(); 5].map(|_| Uuid::now_v7());
+    let mut n = MockNotifier::new();
+    let seen = sent_to(&mut n, || Ok(()));
+    let mut r = MockRecipients::new();
+    r.expect_of_order()
+        .times(1)
+        .returning(|_, _| Ok(Some(recipient(Some("one@example.com")))));
+    // One read for every order of the batch; o4 is not the tenant's, o3 has no e-mail.
+    r.expect_of_orders().times(1).returning(move |_, ids| {
+        assert_eq!(
+            ids,
+            [o2, o3, o4, o5],
+            "the already-logged event's order is not read"
+        );
+        Ok([
+            (o2, recipient(Some("two@example.com"))),
+            (o3, recipient(None)),
+            (o5, recipient(Some("five@example.com"))),
+        ]
+        .into_iter()
+        .collect())
+    });
+    let mut t = MockTemplateStore::new();
+    // Once for the single event, once for the whole batch.
+    t.expect_find_template().times(2).returning(|_, _| Ok(None));
+    let svc = service(t, r, n);
+
+    let first = created(tenant, o1);
+    svc.notify_for_event(&first).await.unwrap();
+    let unrelated = envelope_for(tenant, "inventory.changed", json!({}));
+    let batch = [
+        first.clone(),
+        created(tenant, o2),
+        unrelated,
+        created(tenant, o3),
+        created(tenant, o4),
+        created(tenant, o5),
+    ];
+    let refs: Vec<&EventEnvelope> = batch.iter().collect();
+    assert_eq!(svc.notify_batch(tenant, &refs).await.unwrap(), 4);
+    // Redelivered: everything is logged, so nothing is read or sent again.
+    assert_eq!(svc.notify_batch(tenant, &refs).await.unwrap(), 0);
+
+    let to: Vec<String> = seen.lock().unwrap().iter().map(|m| m.to.clone()).collect();
+    assert_eq!(
+        to,
+        ["one@example.com", "two@example.com", "five@example.com"]
+    );
+    let log = svc
+        .log(tenant, None, PageRequest::new(None, None))
+        .await
+        .unwrap();
+    let mut statuses: Vec<(Option<Uuid>, DeliveryStatus, Option<String>)> = log
+        .items
+        .iter()
+        .map(|e| (e.order_id, e.status, e.error.clone()))
+        .collect();
+    statuses.sort_by_key(|(o, _, _)| *o);
+    assert_eq!(
+        statuses,
+        [
+            (Some(o1), DeliveryStatus::Sent, None),
+            (Some(o2), DeliveryStatus::Sent, None),
+            (
+                Some(o3),
+                DeliveryStatus::Skipped,
+                Some("no e-mail address".into())
+            ),
+            (
+                Some(o4),
+                DeliveryStatus::Skipped,
+                Some("order not found".into())
+            ),
+            (Some(o5), DeliveryStatus::Sent, None),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_temporary_failure_mid_batch_keeps_what_was_sent_and_the_retry_sends_only_the_rest() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let tenant = TenantId::new();
+    let orders = [(); 3].map(|_| Uuid::now_v7());
+    let emails = [
+        "first@example.com",
+        "second@example.com",
+        "third@example.com",
+    ];
+    let mut n = MockNotifier::new();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (s, failed_once) = (seen.clone(), Arc::new(AtomicBool::new(false)));
+    n.expect_send().returning(move |m| {
+        if m.to == "second@example.com" && !failed_once.swap(true, Ordering::SeqCst) {
+            return Err(SendError::Transient("421 try again later".into()));
+        }
+        s.lock().unwrap().push(m.to.clone());
+        Ok(())
+    });
+    let mut r = MockRecipients::new();
+    r.expect_of_orders().returning(move |_, ids| {
+        Ok(ids
+            .iter()
+            .map(|id| {
+                let i = orders.iter().position(|o| o == id).unwrap();
+                (*id, recipient(Some(emails[i])))
+            })
+            .collect())
+    });
+    let svc = service(no_overrides(), r, n);
+    let batch = orders.map(|o| created(tenant, o));
+    let refs: Vec<&EventEnvelope> = batch.iter().collect();
+
+    let err = svc.notify_batch(tenant, &refs).await.unwrap_err();
+    assert!(matches!(err, NotificationError::Retry(_)));
+    let log = svc
+        .log(tenant, None, PageRequest::new(None, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        log.items.len(),
+        1,
+        "what was sent before the failure is logged"
+    );
+    assert_eq!(log.items[0].order_id, Some(orders[0]));
+
+    assert_eq!(svc.notify_batch(tenant, &refs).await.unwrap(), 2);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        emails,
+        "each customer hears exactly once"
+    );
+}
