@@ -8,7 +8,7 @@ use crate::machine;
 use crate::orders;
 use crate::pg;
 use crate::pgbench;
-use crate::report::{CeilingRow, Outcome, PacedRun, Report};
+use crate::report::{CeilingRow, Outcome, Paced, PacedRun, Report};
 use crate::scale::{self, ScaleResult};
 use crate::scale_seed::ScaleSpec;
 use crate::startup::{self, StartupResult};
@@ -166,7 +166,7 @@ async fn run(options: &Options, out: Option<&Path>, command: &str) -> Result<Rep
         pgbench_scale: options.pgbench_scale,
         skus: options.skus,
         ceiling: None,
-        paced: None,
+        paced: Paced::default(),
         contention: None,
         scale: None,
         sqlite: None,
@@ -241,7 +241,7 @@ fn save(report: &Report, out: Option<&Path>) -> Result<()> {
 async fn ceiling(
     admin: &PgPool,
     options: &Options,
-) -> Result<(Vec<CeilingRow>, Outcome<PacedRun>)> {
+) -> Result<(Vec<CeilingRow>, Paced)> {
     let db = pg::Scratch::create(admin, "orders").await?;
     let pgb = match pg::Scratch::create(admin, "pgbench").await {
         Ok(p) => p,
@@ -260,7 +260,7 @@ async fn ceiling_on(
     db: &pg::Scratch,
     pgbench_url: &str,
     options: &Options,
-) -> Result<(Vec<CeilingRow>, Outcome<PacedRun>)> {
+) -> Result<(Vec<CeilingRow>, Paced)> {
     let running = app::start(&db.app_url, 16).await?;
     let (api, _) = app::signup(&running.base, "Bench orders").await?;
     let skus = Arc::new(app::sku_names("SKU", options.skus));
@@ -297,22 +297,32 @@ async fn ceiling_on(
         .find(|r| r.clients == crate::report::HEADLINE_CLIENTS)
         .and_then(|r| r.pgbench.as_ref().ok())
         .map(|p| p.tps);
-    let paced = match headline_tps {
-        None => None,
-        Some(tps) => {
-            let rate = crate::report::RATIO_TARGET * tps;
-            let spec = LoadSpec {
-                rate: Some(rate),
-                ..options.load(crate::report::HEADLINE_CLIENTS)
-            };
-            let run = async {
-                let load = orders::place(&api, skus.clone(), &spec).await?;
-                let drain = orders::drain(&db.url).await?;
-                Ok(PacedRun { load, drain })
-            };
-            Some(run.await.map_err(|e: crate::error::Error| e.to_string()))
-        }
+    let headline_own = rows
+        .iter()
+        .find(|r| r.clients == crate::report::HEADLINE_CLIENTS)
+        .and_then(|r| r.tote.as_ref().ok())
+        .map(|t| t.throughput);
+    let paced_run = async |rate: f64| -> Result<PacedRun> {
+        let spec = LoadSpec {
+            rate: Some(rate),
+            ..options.load(crate::report::HEADLINE_CLIENTS)
+        };
+        let load = orders::place(&api, skus.clone(), &spec).await?;
+        let drain = orders::drain(&db.url).await?;
+        Ok(PacedRun { load, drain })
     };
+    let mut paced = Paced::default();
+    if let Some(tps) = headline_tps {
+        paced.target = Some(
+            paced_run(crate::report::RATIO_TARGET * tps)
+                .await
+                .map_err(|e| e.to_string()),
+        );
+    }
+    // What a seller sees on an ordinary busy day: half of what Tote can do flat out.
+    if let Some(own) = headline_own {
+        paced.half_own = Some(paced_run(own / 2.0).await.map_err(|e| e.to_string()));
+    }
     running.stop();
     Ok((rows, paced))
 }
@@ -382,8 +392,12 @@ fn failures(report: &Report) -> Result<()> {
         }
     }
     note(
-        "paced order placement",
-        report.paced.as_ref().and_then(|r| r.as_ref().err()),
+        "paced order placement at the target",
+        report.paced.target.as_ref().and_then(|r| r.as_ref().err()),
+    );
+    note(
+        "paced order placement at half of Tote's own maximum",
+        report.paced.half_own.as_ref().and_then(|r| r.as_ref().err()),
     );
     note(
         "contention",
