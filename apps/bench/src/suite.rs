@@ -238,10 +238,7 @@ fn save(report: &Report, out: Option<&Path>) -> Result<()> {
 
 /// Scenarios 1 and 2: Tote at each N, then pgbench at the same N, alternating; then Tote
 /// paced at the target share of pgbench's rate at the headline N.
-async fn ceiling(
-    admin: &PgPool,
-    options: &Options,
-) -> Result<(Vec<CeilingRow>, Paced)> {
+async fn ceiling(admin: &PgPool, options: &Options) -> Result<(Vec<CeilingRow>, Paced)> {
     let db = pg::Scratch::create(admin, "orders").await?;
     let pgb = match pg::Scratch::create(admin, "pgbench").await {
         Ok(p) => p,
@@ -397,7 +394,11 @@ fn failures(report: &Report) -> Result<()> {
     );
     note(
         "paced order placement at half of Tote's own maximum",
-        report.paced.half_own.as_ref().and_then(|r| r.as_ref().err()),
+        report
+            .paced
+            .half_own
+            .as_ref()
+            .and_then(|r| r.as_ref().err()),
     );
     note(
         "contention",

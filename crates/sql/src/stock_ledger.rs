@@ -320,11 +320,21 @@ pub(crate) async fn add_reservations(
     if reservations.is_empty() {
         return Ok(());
     }
+    // One update per stock row (two lines may reserve from the same one): held-back writes
+    // are sent as one statement, which must not change a row twice.
+    let mut per_row: Vec<((&Sku, WarehouseId), i64)> = Vec::new();
     for r in reservations {
+        let key = (&r.sku, r.warehouse_id);
+        match per_row.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += r.quantity.as_i64(),
+            None => per_row.push((key, r.quantity.as_i64())),
+        }
+    }
+    for ((sku, warehouse), quantity) in per_row {
         let update = stock_level::Entity::update_many()
             .col_expr(
                 stock_level::Column::Reserved,
-                Expr::col(stock_level::Column::Reserved).add(r.quantity.as_i64()),
+                Expr::col(stock_level::Column::Reserved).add(quantity),
             )
             .col_expr(
                 stock_level::Column::Version,
@@ -332,8 +342,8 @@ pub(crate) async fn add_reservations(
             )
             .col_expr(stock_level::Column::UpdatedAt, meta.at.into())
             .filter(stock_level::Column::TenantId.eq(meta.tenant_id.into_uuid()))
-            .filter(stock_level::Column::Sku.eq(r.sku.as_str()))
-            .filter(stock_level::Column::WarehouseId.eq(r.warehouse_id.into_uuid()))
+            .filter(stock_level::Column::Sku.eq(sku.as_str()))
+            .filter(stock_level::Column::WarehouseId.eq(warehouse.into_uuid()))
             .into_query();
         conn.write(update.into()).await?;
     }

@@ -4,17 +4,24 @@
 //! Placing an order reads (locks its stock rows), then writes seven or more statements: the
 //! stock updates, allocations, movements, the order, its lines, its history and its outbox
 //! event. On a busy machine each round trip costs a wake-up on both sides; sending the writes
-//! as one multi-statement simple query at commit cut them to one (see `docs/BENCHMARKS.md`).
+//! together at commit cuts them to one (see `docs/adr/016`).
+//!
+//! On PostgreSQL the writes become one statement, each a data-modifying `WITH` part, with
+//! bound parameters: a prepared statement that sqlx caches per connection, so PostgreSQL
+//! neither parses nor (after a few runs) plans it again, and no value is ever written into
+//! the SQL text. The parts run on one snapshot and must not touch the same row twice, so a
+//! unit of work defers at most one update per row (`add_reservations` merges its lines).
 //!
 //! Correctness rests on one rule: **every read flushes first** ([`Buffered::conn`]), so a unit
 //! of work always reads its own writes. Deferred writes are ones whose result is not needed:
 //! inserts, and stock updates whose guard is the table's own `CHECK (reserved <= on_hand)`.
-//! On SQLite (in-process, no round trips) the statements run one by one with bound values.
+//! On SQLite (in-process, no round trips) the statements run one by one.
 
 use crate::store_err;
 use kernel::StoreError;
-use sea_orm::sea_query::{InsertStatement, PostgresQueryBuilder, UpdateStatement};
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr};
+use sea_orm::sea_query::{InsertStatement, PostgresQueryBuilder, SqlWriterValues, UpdateStatement};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, Statement};
+use std::fmt::Write as _;
 
 /// A statement whose result nobody waits for.
 #[derive(Debug)]
@@ -36,12 +43,11 @@ impl From<UpdateStatement> for Write {
 }
 
 impl Write {
-    /// PostgreSQL text with the values inlined by sea-query's escaping (`E'…'` whenever a
-    /// backslash is involved), for the simple-query protocol, which takes no parameters.
-    fn inline_postgres(&self) -> String {
+    /// Appends this statement to `sql`, its parameters numbered on from the ones before.
+    fn collect_postgres(&self, sql: &mut SqlWriterValues) {
         match self {
-            Self::Insert(s) => s.to_string(PostgresQueryBuilder),
-            Self::Update(s) => s.to_string(PostgresQueryBuilder),
+            Self::Insert(s) => s.build_collect_into(PostgresQueryBuilder, sql),
+            Self::Update(s) => s.build_collect_into(PostgresQueryBuilder, sql),
         }
     }
 
@@ -94,14 +100,27 @@ impl Buffered {
             return Ok(());
         }
         let pending = std::mem::take(&mut self.pending);
-        if self.tx.get_database_backend() == DatabaseBackend::Postgres {
-            let sql: Vec<String> = pending.iter().map(Write::inline_postgres).collect();
-            self.tx.execute_unprepared(&sql.join(";\n")).await?;
-        } else {
+        if self.tx.get_database_backend() != DatabaseBackend::Postgres || pending.len() == 1 {
             for write in &pending {
                 write.execute(&self.tx).await?;
             }
+            return Ok(());
         }
+        let mut sql = SqlWriterValues::new("$", true);
+        for (i, write) in pending.iter().enumerate() {
+            let _ = write!(sql, "{} w{i} AS (", if i == 0 { "WITH" } else { "," });
+            write.collect_postgres(&mut sql);
+            let _ = write!(sql, ")");
+        }
+        let _ = write!(sql, " SELECT 1");
+        let (text, values) = sql.into_parts();
+        self.tx
+            .execute(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                text,
+                values,
+            ))
+            .await?;
         Ok(())
     }
 

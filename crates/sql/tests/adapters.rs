@@ -26,6 +26,7 @@ on_both_databases!(
     an_idempotency_key_replays_and_refuses_a_different_body,
     orders_page_newest_first_and_filter_by_status,
     text_that_needs_escaping_is_stored_exactly,
+    two_lines_of_one_sku_reserve_both_from_its_row,
 );
 
 mod support;
@@ -638,9 +639,8 @@ async fn an_expired_hold_is_released_once_by_the_expiry_sweep(backend: Backend) 
     w.assert_ledger_matches(&ctx, "HAT").await;
 }
 
-/// The order's writes are sent together with their values written into the SQL text (see
-/// `write_behind`): every character a customer can type must come back exactly, and none may
-/// change the statement.
+/// The order's writes are sent together as one statement (see `write_behind`): every
+/// character a customer can type must come back exactly, and none may change the statement.
 async fn text_that_needs_escaping_is_stored_exactly(backend: Backend) {
     let w = World::new(backend).await;
     let ctx = w.tenant().await;
@@ -671,4 +671,23 @@ async fn text_that_needs_escaping_is_stored_exactly(backend: Backend) {
     assert!(matches!(again, Placement::Existing(ref o) if o.id == stored.id));
     assert_eq!(w.level(&ctx, "A").await, (10, 2));
     w.assert_ledger_matches(&ctx, "A").await;
+}
+
+/// The held-back stock updates go out as one statement, which may change a row only once:
+/// two lines of the same SKU must add up on its one row, not lose one of them.
+async fn two_lines_of_one_sku_reserve_both_from_its_row(backend: Backend) {
+    let w = World::new(backend).await;
+    let ctx = w.tenant().await;
+    w.product_with_stock(&ctx, "A", 10).await;
+    w.product_with_stock(&ctx, "B", 10).await;
+    let placed = w
+        .orders
+        .place(&ctx, order_of(&[("A", 2), ("B", 1), ("A", 3)]), None)
+        .await
+        .unwrap();
+    assert_eq!(placed.order().status, OrderStatus::Allocated);
+    assert_eq!(w.level(&ctx, "A").await, (10, 5));
+    assert_eq!(w.level(&ctx, "B").await, (10, 1));
+    w.assert_ledger_matches(&ctx, "A").await;
+    w.assert_ledger_matches(&ctx, "B").await;
 }
