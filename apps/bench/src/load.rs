@@ -46,6 +46,8 @@ pub struct LoadResult {
     pub totals: BTreeMap<String, u64>,
     /// The paced rate offered, requests a second (`None`: closed loop).
     pub offered: Option<f64>,
+    /// Busy CPU of the whole machine per answered request in the window, ms.
+    pub cpu_ms_per_request: Option<f64>,
 }
 
 struct ClientTally {
@@ -65,6 +67,13 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
     let measure_from = start + spec.warmup;
     let end = measure_from + spec.duration;
     let (clients, rate) = (spec.clients, spec.rate);
+    // The machine's CPU over exactly the measured window.
+    let cpu_window = tokio::spawn(async move {
+        tokio::time::sleep_until(measure_from.into()).await;
+        let before = crate::cpu::busy_seconds();
+        tokio::time::sleep_until(end.into()).await;
+        (before, crate::cpu::busy_seconds())
+    });
     let tasks: Vec<_> = (0..spec.clients)
         .map(|i| {
             let (client, url, auth, body) =
@@ -123,6 +132,7 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
         ok_count: 0,
         totals: BTreeMap::new(),
         offered: spec.rate,
+        cpu_ms_per_request: None,
     };
     for task in tasks {
         let t = task.await.context(|| "a load client panicked".to_owned())?;
@@ -139,6 +149,9 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
     }
     result.latency = Latency::of(&hist);
     result.throughput = result.ok_count as f64 / result.window_s;
+    if let Ok((before, after)) = cpu_window.await {
+        result.cpu_ms_per_request = crate::cpu::ms_per(before, after, result.ok_count);
+    }
     Ok(result)
 }
 

@@ -4,6 +4,7 @@
 
 mod app;
 mod contention;
+mod cpu;
 mod error;
 mod load;
 mod machine;

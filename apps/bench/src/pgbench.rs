@@ -16,6 +16,8 @@ pub struct PgbenchResult {
     pub latency_avg_ms: f64,
     /// From the per-transaction log (`-l`).
     pub latency: Latency,
+    /// Busy CPU of the whole machine per transaction over the run, ms.
+    pub cpu_ms_per_transaction: Option<f64>,
 }
 
 async fn pgbench(args: &[String]) -> Result<String> {
@@ -89,7 +91,9 @@ pub async fn run(
         format!("--log-prefix={}", prefix.display()),
         url.into(),
     ];
+    let cpu_before = crate::cpu::busy_seconds();
     let text = pgbench(&args).await;
+    let cpu_after = crate::cpu::busy_seconds();
     let latency = read_logs(&logs);
     let _ = std::fs::remove_dir_all(&logs);
     let text = text?;
@@ -100,6 +104,11 @@ pub async fn run(
         failed: find(&text, "number of failed transactions: ").unwrap_or(0.0) as u64,
         latency_avg_ms: find(&text, "latency average = ").unwrap_or(f64::NAN),
         latency: latency?,
+        cpu_ms_per_transaction: None,
+    };
+    let result = PgbenchResult {
+        cpu_ms_per_transaction: crate::cpu::ms_per(cpu_before, cpu_after, result.transactions),
+        ..result
     };
     crate::progress!(
         "  {:.0} tps, p50 {:.1} ms, p99 {:.1} ms",

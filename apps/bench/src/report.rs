@@ -149,6 +149,15 @@ impl Report {
             p.tps,
             met(ratio >= RATIO_TARGET),
         );
+        if let (Some(tote_cpu), Some(pg_cpu)) = (t.cpu_ms_per_request, p.cpu_ms_per_transaction) {
+            let _ = writeln!(
+                o,
+                "- **CPU per unit of work** (the same comparison, steadier on a busy machine): an \
+                 order costs the machine {tote_cpu:.2} ms of CPU, a TPC-B transaction {pg_cpu:.2} ms \
+                 — a ratio of **{:.2}**.",
+                pg_cpu / tote_cpu
+            );
+        }
         match &self.paced.target {
             Some(Ok(paced)) => {
                 let offered = paced.load.offered.unwrap_or_default();
@@ -287,8 +296,11 @@ impl Report {
              right after Tote's run at the same N (per-transaction log for percentiles). \
              A TPC-B transaction is 3 UPDATEs, 1 SELECT and 1 INSERT; a Tote order is \
              authentication, 1–3 conditional UPDATEs, 4+ INSERTs and JSON over HTTP.\n\n\
-             | Clients | pgbench tps | pgbench transactions (failed) | pgbench avg / p50 / p99 ms | Tote orders/s | Tote ÷ pgbench | Tote p99 ms |\n\
-             |---:|---:|---:|---:|---:|---:|---:|",
+             The CPU columns are the whole machine's busy CPU time over each measured window \
+             (from `/proc/stat`: PostgreSQL, the app, the load generator and the kernel) divided \
+             by the work done, which a noisy machine moves far less than the rates.\n\n\
+             | Clients | pgbench tps | pgbench transactions (failed) | pgbench avg / p50 / p99 ms | Tote orders/s | Tote ÷ pgbench | Tote p99 ms | CPU ms per order | CPU ms per pgbench transaction |\n\
+             |---:|---:|---:|---:|---:|---:|---:|---:|---:|",
             self.pgbench_scale, self.duration_s
         );
         for r in rows {
@@ -296,7 +308,7 @@ impl Report {
                 (Ok(t), Ok(p)) => {
                     let _ = writeln!(
                         o,
-                        "| {} | {:.0} | {} ({}) | {:.2} / {:.2} / {:.2} | {:.0} | **{:.2}** | {:.2} |",
+                        "| {} | {:.0} | {} ({}) | {:.2} / {:.2} / {:.2} | {:.0} | **{:.2}** | {:.2} | {} | {} |",
                         r.clients,
                         p.tps,
                         p.transactions,
@@ -306,11 +318,13 @@ impl Report {
                         p.latency.p99_ms,
                         t.throughput,
                         t.throughput / p.tps,
-                        t.latency.p99_ms
+                        t.latency.p99_ms,
+                        ms(t.cpu_ms_per_request),
+                        ms(p.cpu_ms_per_transaction),
                     );
                 }
                 (_, Err(e)) | (Err(e), _) => {
-                    let _ = writeln!(o, "| {} | failed: {e} | | | | | |", r.clients);
+                    let _ = writeln!(o, "| {} | failed: {e} | | | | | | | |", r.clients);
                 }
             }
         }
@@ -533,4 +547,8 @@ fn load_row(o: &mut String, label: &str, t: &LoadResult) {
         t.latency.max_ms,
         load::describe(&t.totals)
     );
+}
+
+fn ms(value: Option<f64>) -> String {
+    value.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.2}"))
 }

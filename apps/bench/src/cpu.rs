@@ -1,0 +1,43 @@
+//! The machine's busy CPU time, from `/proc/stat`: what a run cost in CPU seconds, whoever
+//! spent them (PostgreSQL, the app, the load generator, the kernel's network stack). On a
+//! shared or noisy machine, CPU time per order moves far less than orders per second.
+
+/// Busy CPU seconds since boot over all cores (`None` where `/proc/stat` is not readable).
+pub fn busy_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    busy_from(&stat)
+}
+
+/// From the `cpu` line: user, nice, system, idle, iowait, irq, softirq, steal, …; busy is
+/// everything but idle and iowait. Ticks are USER_HZ, 100 a second on Linux.
+fn busy_from(stat: &str) -> Option<f64> {
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    let ticks: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|t| t.parse().ok())
+        .collect::<Option<_>>()?;
+    let total: u64 = ticks.iter().take(8).sum();
+    let idle = ticks.get(3)? + ticks.get(4).copied().unwrap_or(0);
+    Some((total - idle) as f64 / 100.0)
+}
+
+/// Milliseconds of busy CPU per unit of work between two readings.
+pub fn ms_per(before: Option<f64>, after: Option<f64>, units: u64) -> Option<f64> {
+    match (before, after) {
+        (Some(b), Some(a)) if units > 0 && a >= b => Some((a - b) * 1000.0 / units as f64),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn busy_time_is_everything_but_idle_and_iowait() {
+        let stat = "cpu  100 5 50 800 20 3 7 15 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\n";
+        // user+nice+system+irq+softirq+steal = 100+5+50+3+7+15 = 180 ticks.
+        assert_eq!(super::busy_from(stat), Some(1.8));
+        assert_eq!(super::ms_per(Some(1.0), Some(3.0), 1000), Some(2.0));
+        assert_eq!(super::ms_per(Some(1.0), None, 1000), None);
+    }
+}
