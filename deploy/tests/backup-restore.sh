@@ -16,7 +16,8 @@
 #                  as (default tote_app: NOSUPERUSER NOBYPASSRLS, created if missing, passwordless
 #                  login as with trust auth), so the forced row-level security binds them as in
 #                  production; empty = everything as the admin. Comparisons always read as the admin.
-#   TOTE_BIN       tote binary (default target/debug/tote, built with `cargo build -p tote` if missing)
+#   TOTE_BIN       tote binary (default $CARGO_TARGET_DIR or target, then debug/tote; built with
+#                  `cargo build -p tote` if missing)
 #   TAMPER=1       delete one row from the restored copy before comparing: the test must then FAIL
 #                  (proves the comparison catches a difference)
 # Scratch databases are named tote_t_br_*, dropped on exit (`make clean-test-dbs` also finds them).
@@ -34,7 +35,7 @@ if [[ -n $APP_ROLE ]]; then
 else
   APP_SERVER_URL=$SERVER_URL
 fi
-TOTE_BIN=${TOTE_BIN:-target/debug/tote}
+TOTE_BIN=${TOTE_BIN:-${CARGO_TARGET_DIR:-target}/debug/tote}
 TAMPER=${TAMPER:-0}
 
 step() { printf '==> %s\n' "$*"; }
@@ -75,7 +76,7 @@ trap cleanup EXIT
 if [[ ! -x $TOTE_BIN ]]; then
   step "building tote ($TOTE_BIN is missing): cargo build -p tote"
   cargo build -p tote || die "cargo build -p tote failed"
-  TOTE_BIN=target/debug/tote
+  TOTE_BIN=${CARGO_TARGET_DIR:-target}/debug/tote
 fi
 step "creating scratch database $SRC_DB and migrating it with $TOTE_BIN migrate"
 if [[ -n $APP_ROLE ]]; then
