@@ -54,8 +54,17 @@ async fn claim_publish_mark(
     limit: u64,
     lock: &str,
 ) -> Result<RelayRound, StoreError> {
+    // The candidates are the oldest pending events, read in id order from the partial index
+    // and cut off early: a plain index scan stops after `window` entries and marks the
+    // entries of published rows dead as it passes them. Without the cut-off the planner may
+    // fetch every pending entry (dead ones included, until vacuum) and sort them on each
+    // round, which made a backlog drain at a crawl (`make bench`, docs/adr/016).
+    let window = limit.saturating_mul(5);
     let sql = format!(
-        "SELECT * FROM outbox_events o WHERE o.published_at IS NULL AND NOT EXISTS (\
+        "SELECT * FROM outbox_events o WHERE o.id IN (\
+           SELECT c.id FROM outbox_events c WHERE c.published_at IS NULL \
+           ORDER BY c.id LIMIT {window}) \
+         AND o.published_at IS NULL AND NOT EXISTS (\
            SELECT 1 FROM outbox_events p WHERE p.published_at IS NULL \
            AND p.aggregate_id = o.aggregate_id AND p.aggregate_version < o.aggregate_version) \
          ORDER BY o.id LIMIT {limit}{lock}"
