@@ -7,7 +7,7 @@ use crate::{SqlStore, store_err};
 use analytics::DailyIncrement;
 use chrono::{DateTime, Utc};
 use kernel::{EventEnvelope, EventId, EventPublisher, PublishError, StoreError, TenantId};
-use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
+use sea_orm::sea_query::{Alias, Expr, InsertStatement, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction,
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
@@ -46,6 +46,29 @@ impl InboxTx {
     pub async fn commit(self) -> Result<(), StoreError> {
         self.0.commit().await.map_err(store_err)
     }
+}
+
+/// Records that `consumer` handled each event `(id, when)`; an event it already had is left
+/// as it was (`ON CONFLICT DO NOTHING`), so a redelivery inserts nothing.
+pub(crate) fn inbox_insert(
+    consumer: &str,
+    handled: impl IntoIterator<Item = (Uuid, DateTime<Utc>)>,
+) -> InsertStatement {
+    let mut insert = Query::insert();
+    insert.into_table(Alias::new("inbox")).columns([
+        Alias::new("consumer"),
+        Alias::new("event_id"),
+        Alias::new("processed_at"),
+    ]);
+    for (id, at) in handled {
+        insert.values_panic([consumer.into(), id.into(), at.into()]);
+    }
+    insert.on_conflict(
+        OnConflict::columns([Alias::new("consumer"), Alias::new("event_id")])
+            .do_nothing()
+            .to_owned(),
+    );
+    insert
 }
 
 async fn claim_publish_mark(
@@ -177,30 +200,10 @@ impl SqlStore {
         event: &EventEnvelope,
     ) -> Result<Option<InboxTx>, StoreError> {
         // The consumer's effect is the event's tenant's (the inbox table itself has no tenant).
-        let tx = self.begin_tenant(event.tenant_id).await?;
-        let insert = Query::insert()
-            .into_table(Alias::new("inbox"))
-            .columns([
-                Alias::new("consumer"),
-                Alias::new("event_id"),
-                Alias::new("processed_at"),
-            ])
-            .values_panic([
-                consumer.into(),
-                event.id.into_uuid().into(),
-                Utc::now().into(),
-            ])
-            .on_conflict(
-                OnConflict::columns([Alias::new("consumer"), Alias::new("event_id")])
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .to_owned();
-        let result = tx
-            .execute(tx.get_database_backend().build(&insert))
-            .await
-            .map_err(store_err)?;
-        Ok((result.rows_affected() == 1).then_some(InboxTx(tx)))
+        let (tx, fresh) = self
+            .inbox_begin_many(consumer, event.tenant_id, &[event])
+            .await?;
+        Ok((!fresh.is_empty()).then_some(tx))
     }
 
     /// [`inbox_begin`](Self::inbox_begin) for several events of one tenant in one statement:
@@ -216,22 +219,8 @@ impl SqlStore {
             return Ok((InboxTx(tx), HashSet::new()));
         }
         let now = Utc::now();
-        let mut insert = Query::insert();
-        insert.into_table(Alias::new("inbox")).columns([
-            Alias::new("consumer"),
-            Alias::new("event_id"),
-            Alias::new("processed_at"),
-        ]);
-        for event in events {
-            insert.values_panic([consumer.into(), event.id.into_uuid().into(), now.into()]);
-        }
-        insert
-            .on_conflict(
-                OnConflict::columns([Alias::new("consumer"), Alias::new("event_id")])
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .returning_col(Alias::new("event_id"));
+        let mut insert = inbox_insert(consumer, events.iter().map(|e| (e.id.into_uuid(), now)));
+        insert.returning_col(Alias::new("event_id"));
         let rows = tx
             .query_all(tx.get_database_backend().build(&insert))
             .await

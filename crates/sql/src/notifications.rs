@@ -10,7 +10,7 @@ use notification::{
     DeliveryStatus, LogEntry, MessageKind, NotificationLog, Recipient, Recipients, Template,
     TemplateStore,
 };
-use sea_orm::sea_query::{Alias, OnConflict, Query};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -219,23 +219,9 @@ impl NotificationLog for SqlStore {
             let mine: Vec<&LogEntry> = entries.iter().filter(|e| e.tenant_id == tenant).collect();
             let tx = self.begin_tenant(tenant).await?;
             for chunk in mine.chunks(200) {
-                let mut inbox = Query::insert();
-                inbox.into_table(Alias::new("inbox")).columns([
-                    Alias::new("consumer"),
-                    Alias::new("event_id"),
-                    Alias::new("processed_at"),
-                ]);
-                for entry in chunk {
-                    inbox.values_panic([
-                        notification::CONSUMER.into(),
-                        entry.event_id.into(),
-                        entry.created_at.into(),
-                    ]);
-                }
-                inbox.on_conflict(
-                    OnConflict::columns([Alias::new("consumer"), Alias::new("event_id")])
-                        .do_nothing()
-                        .to_owned(),
+                let inbox = crate::events::inbox_insert(
+                    notification::CONSUMER,
+                    chunk.iter().map(|e| (e.event_id, e.created_at)),
                 );
                 tx.execute(tx.get_database_backend().build(&inbox))
                     .await
