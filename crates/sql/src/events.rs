@@ -7,12 +7,12 @@ use crate::{SqlStore, store_err};
 use analytics::DailyIncrement;
 use chrono::{DateTime, Utc};
 use kernel::{EventEnvelope, EventId, EventPublisher, PublishError, StoreError, TenantId};
-use sea_orm::sea_query::{Alias, Expr, InsertStatement, OnConflict, Query};
+use sea_orm::sea_query::{Alias, Expr, InsertStatement, LockBehavior, LockType, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// What one relay round did.
@@ -71,32 +71,83 @@ pub(crate) fn inbox_insert(
     insert
 }
 
+/// The oldest pending events, at most `limit`, each the lowest pending version of its
+/// aggregate; with `skip_locked`, locked `FOR UPDATE SKIP LOCKED` so relays share the work.
+///
+/// Three plain statements, each bounded by the window, rather than one with a correlated
+/// `NOT EXISTS`: the pending set is small and churns, so its statistics are always stale, and
+/// with them the planner re-scanned every pending row once per candidate (38 ms a claim under
+/// load, `make bench`, docs/adr/016). Here each statement's cost is linear in the window
+/// whatever plan it gets.
+async fn claim(
+    conn: &impl ConnectionTrait,
+    limit: u64,
+    skip_locked: bool,
+) -> Result<Vec<outbox_event::Model>, StoreError> {
+    // The candidates are the oldest pending events, read in id order from the partial index
+    // and cut off early, so entries of rows published since the last vacuum are passed once.
+    let window = limit.saturating_mul(5);
+    let candidates: Vec<(Uuid, Uuid, i64)> = outbox_event::Entity::find()
+        .select_only()
+        .columns([
+            outbox_event::Column::Id,
+            outbox_event::Column::AggregateId,
+            outbox_event::Column::AggregateVersion,
+        ])
+        .filter(outbox_event::Column::PublishedAt.is_null())
+        .order_by_asc(outbox_event::Column::Id)
+        .limit(window)
+        .into_tuple()
+        .all(conn)
+        .await
+        .map_err(store_err)?;
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The lowest pending version of each candidate's aggregate, wherever it sits: an event
+    // waits while an earlier one of its aggregate is pending, even one another relay holds.
+    let aggregates: HashSet<Uuid> = candidates.iter().map(|(_, a, _)| *a).collect();
+    let first: HashMap<Uuid, i64> = outbox_event::Entity::find()
+        .select_only()
+        .column(outbox_event::Column::AggregateId)
+        .column_as(outbox_event::Column::AggregateVersion.min(), "first")
+        .filter(outbox_event::Column::PublishedAt.is_null())
+        .filter(outbox_event::Column::AggregateId.is_in(aggregates))
+        .group_by(outbox_event::Column::AggregateId)
+        .into_tuple::<(Uuid, i64)>()
+        .all(conn)
+        .await
+        .map_err(store_err)?
+        .into_iter()
+        .collect();
+    let ready: Vec<Uuid> = candidates
+        .iter()
+        .filter(|(_, aggregate, version)| first.get(aggregate) == Some(version))
+        .map(|(id, _, _)| *id)
+        .collect();
+    if ready.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The lock re-checks `published_at` against the newest row version, so an event another
+    // relay published meanwhile is skipped.
+    let mut query = outbox_event::Entity::find()
+        .filter(outbox_event::Column::Id.is_in(ready))
+        .filter(outbox_event::Column::PublishedAt.is_null())
+        .order_by_asc(outbox_event::Column::Id)
+        .limit(limit);
+    if skip_locked {
+        query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    query.all(conn).await.map_err(store_err)
+}
+
 async fn claim_publish_mark(
     conn: &impl ConnectionTrait,
     publisher: &dyn EventPublisher,
     limit: u64,
-    lock: &str,
+    skip_locked: bool,
 ) -> Result<RelayRound, StoreError> {
-    // The candidates are the oldest pending events, read in id order from the partial index
-    // and cut off early: a plain index scan stops after `window` entries and marks the
-    // entries of published rows dead as it passes them. Without the cut-off the planner may
-    // fetch every pending entry (dead ones included, until vacuum) and sort them on each
-    // round, which made a backlog drain at a crawl (`make bench`, docs/adr/016).
-    let window = limit.saturating_mul(5);
-    let sql = format!(
-        "SELECT * FROM outbox_events o WHERE o.id IN (\
-           SELECT c.id FROM outbox_events c WHERE c.published_at IS NULL \
-           ORDER BY c.id LIMIT {window}) \
-         AND o.published_at IS NULL AND NOT EXISTS (\
-           SELECT 1 FROM outbox_events p WHERE p.published_at IS NULL \
-           AND p.aggregate_id = o.aggregate_id AND p.aggregate_version < o.aggregate_version) \
-         ORDER BY o.id LIMIT {limit}{lock}"
-    );
-    let rows = outbox_event::Entity::find()
-        .from_raw_sql(Statement::from_string(conn.get_database_backend(), sql))
-        .all(conn)
-        .await
-        .map_err(store_err)?;
+    let rows = claim(conn, limit, skip_locked).await?;
     if rows.is_empty() {
         return Ok(RelayRound::default());
     }
@@ -140,15 +191,14 @@ impl SqlStore {
             DatabaseBackend::Postgres => {
                 // All tenants: the relay publishes every tenant's events.
                 let tx = self.begin_all_tenants().await?;
-                let round =
-                    claim_publish_mark(&tx, publisher, limit, " FOR UPDATE SKIP LOCKED").await?;
+                let round = claim_publish_mark(&tx, publisher, limit, true).await?;
                 tx.commit().await.map_err(store_err)?;
                 Ok(round)
             }
             // SQLite: one connection and one relay, so nothing to lock against; and holding a
             // transaction across the publish would starve in-process handlers of the connection.
             // (No row-level security on SQLite, so the plain connection sees every tenant.)
-            _ => claim_publish_mark(&self.db, publisher, limit, "").await,
+            _ => claim_publish_mark(&self.db, publisher, limit, false).await,
         }
     }
 
