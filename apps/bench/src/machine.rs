@@ -48,6 +48,7 @@ pub async fn describe(admin: &PgPool) -> Result<Machine> {
         "max_connections",
         "synchronous_commit",
         "fsync",
+        "autovacuum",
     ] {
         settings.push(format!("{name}={}", pg::setting(admin, name).await?));
     }

@@ -23,6 +23,12 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// mimalloc rather than glibc's malloc: the request path allocates a great deal on many
+/// threads, and glibc's allocator alone took 7 % of the machine's CPU under load
+/// (`make bench`, docs/adr/017). The app runs inside this binary, so it gets the same.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Tote's benchmarks. Needs PostgreSQL on 127.0.0.1:5432 (user postgres, no password; or set
 /// TEST_DATABASE_URL) and pgbench on PATH. `make services` starts PostgreSQL.
 #[derive(Parser)]

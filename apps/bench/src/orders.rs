@@ -72,6 +72,24 @@ pub struct Drain {
     pub secs: f64,
 }
 
+/// `VACUUM (ANALYZE)` of the whole database as `url`'s user, before a measured run: pgbench
+/// vacuums its own tables before each of its runs, and production runs autovacuum, which a
+/// CI machine may have switched off. Without it every run inherits the dead rows of the runs
+/// before it and the planner plans against an empty catalogue's statistics.
+pub async fn vacuum(url: &str) -> Result<()> {
+    if std::env::var_os("BENCH_NO_VACUUM").is_some() {
+        return Ok(());
+    }
+    let pool = crate::pg::pool(url, 1).await?;
+    let done = sea_orm::sqlx::raw_sql("VACUUM (ANALYZE)")
+        .execute(&pool)
+        .await
+        .map(|_| ())
+        .context(|| "vacuuming the orders database".to_owned());
+    pool.close().await;
+    done
+}
+
 /// Waits (at most ten minutes) until every outbox event has been handed on, reading the
 /// database directly as `url`'s user (the superuser: past row-level security).
 pub async fn drain(url: &str) -> Result<Drain> {

@@ -228,7 +228,9 @@ impl Report {
              that is neither superuser nor `BYPASSRLS`, so the forced row-level security binds it \
              as in production; one tenant, {} SKUs with large stock. \
              A closed loop of N clients, each POSTing `/api/v1/orders` with 1–3 lines over random \
-             SKUs as soon as its previous order is answered. Any answer but 201 is an error.\n",
+             SKUs as soon as its previous order is answered. Any answer but 201 is an error. \
+             Before each run the benchmark runs `VACUUM (ANALYZE)` on the database, as pgbench \
+             does on its own tables before each of its runs.\n",
             self.skus
         );
         if failed(o, &self.ceiling).is_none() {

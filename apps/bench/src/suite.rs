@@ -248,7 +248,9 @@ async fn ceiling(admin: &PgPool, options: &Options) -> Result<(Vec<CeilingRow>, 
         }
     };
     let rows = ceiling_on(&db, &pgb.url, options).await;
-    db.drop(admin).await?;
+    if std::env::var_os("BENCH_KEEP").is_none() {
+        db.drop(admin).await?;
+    }
     pgb.drop(admin).await?;
     rows
 }
@@ -268,6 +270,7 @@ async fn ceiling_on(
     pgbench::init(pgbench_url, options.pgbench_scale).await?;
     let mut rows = Vec::new();
     for &clients in &options.clients {
+        orders::vacuum(&db.url).await?;
         let tote = orders::place(&api, skus.clone(), &options.load(clients))
             .await
             .map_err(|e| e.to_string());
@@ -304,6 +307,7 @@ async fn ceiling_on(
             rate: Some(rate),
             ..options.load(crate::report::HEADLINE_CLIENTS)
         };
+        orders::vacuum(&db.url).await?;
         let load = orders::place(&api, skus.clone(), &spec).await?;
         let drain = orders::drain(&db.url).await?;
         Ok(PacedRun { load, drain })

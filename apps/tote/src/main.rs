@@ -3,6 +3,12 @@ use std::process::ExitCode;
 use tote::config::Settings;
 use tote::startup::{Application, open_store};
 
+/// mimalloc rather than glibc's malloc: the request path allocates a great deal on many
+/// threads, and glibc's allocator alone took 7 % of the machine's CPU under load
+/// (`make bench`, docs/adr/017).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Tote: order fulfilment for e-commerce sellers.
 ///
 /// Configured by environment variables (see the README): TOTE_HTTP_ADDR, DATABASE_URL,

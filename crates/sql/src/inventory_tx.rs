@@ -24,13 +24,18 @@ pub struct SqlInventoryTx {
     // own transaction.
     pub(crate) tx: DatabaseTransaction,
     pub(crate) tenant: TenantId,
+    pub(crate) rules_read_ahead: Option<inventory::allocation::AllocationRules>,
 }
 
 #[async_trait]
 impl InventoryUnitOfWork for SqlStore {
     async fn begin(&self, tenant: TenantId) -> Result<Box<dyn InventoryTransaction>, StoreError> {
         let tx = self.begin_tenant(tenant).await?;
-        Ok(Box::new(SqlInventoryTx { tx, tenant }))
+        Ok(Box::new(SqlInventoryTx {
+            tx,
+            tenant,
+            rules_read_ahead: None,
+        }))
     }
 
     async fn claim_expired_holds(

@@ -24,8 +24,9 @@ use std::collections::HashMap;
 mod consume;
 pub(crate) use consume::consume_reservations;
 
-/// Implements `StockLedger` for a unit of work with `tx` and `tenant` fields by delegating to
-/// this module: the order and inventory units of work reserve stock the same way.
+/// Implements `StockLedger` for a unit of work with `tx`, `tenant` and
+/// `rules_read_ahead: Option<AllocationRules>` fields by delegating to this module: the order
+/// and inventory units of work reserve stock the same way.
 macro_rules! delegate_stock_ledger {
     ($unit:ty) => {
         #[async_trait::async_trait]
@@ -49,17 +50,24 @@ macro_rules! delegate_stock_ledger {
                 &mut self,
                 skus: &[kernel::Sku],
             ) -> Result<Vec<inventory::allocation::LockedStock>, kernel::StoreError> {
-                $crate::stock_ledger::lock_stock(
+                let (rows, rules) = $crate::stock_ledger::lock_stock_and_rules(
                     $crate::write_behind::LedgerConn::conn(&mut self.tx).await?,
                     self.tenant,
                     skus,
                 )
-                .await
+                .await?;
+                self.rules_read_ahead = rules;
+                Ok(rows)
             }
 
             async fn allocation_rules(
                 &mut self,
             ) -> Result<inventory::allocation::AllocationRules, kernel::StoreError> {
+                // Reserving asks for the rules right after the lock, which read them with the
+                // stock rows: one round trip fewer on the order path.
+                if let Some(rules) = self.rules_read_ahead.take() {
+                    return Ok(rules);
+                }
                 $crate::stock_ledger::allocation_rules(
                     $crate::write_behind::LedgerConn::conn(&mut self.tx).await?,
                     self.tenant,
@@ -158,8 +166,18 @@ pub(crate) async fn lock_stock(
     tenant: TenantId,
     skus: &[Sku],
 ) -> Result<Vec<LockedStock>, StoreError> {
+    Ok(lock_stock_and_rules(tx, tenant, skus).await?.0)
+}
+
+/// [`lock_stock`], and the tenant's routing rules read by the same statement: `None` when no
+/// row came back to carry them.
+pub(crate) async fn lock_stock_and_rules(
+    tx: &DatabaseTransaction,
+    tenant: TenantId,
+    skus: &[Sku],
+) -> Result<(Vec<LockedStock>, Option<AllocationRules>), StoreError> {
     if skus.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     }
     let backend = tx.get_database_backend();
     let placeholder = |i: usize| match backend {
@@ -184,10 +202,11 @@ pub(crate) async fn lock_stock(
     };
     let sql = format!(
         "SELECT s.sku, s.warehouse_id, s.on_hand, s.reserved, w.priority, w.cutoff_minute, \
-         p.low_stock_threshold \
+         p.low_stock_threshold, r.prefer_single_warehouse, r.allow_split \
          FROM stock_levels s \
          JOIN warehouses w ON w.id = s.warehouse_id \
          JOIN products p ON p.tenant_id = s.tenant_id AND p.sku = s.sku \
+         LEFT JOIN allocation_rules r ON r.tenant_id = s.tenant_id \
          WHERE s.tenant_id = {} AND s.sku IN ({}) AND p.sku IN ({}) AND p.active \
          ORDER BY s.sku, s.warehouse_id{lock}",
         placeholder(1),
@@ -203,9 +222,26 @@ pub(crate) async fn lock_stock(
         .query_all(Statement::from_sql_and_values(backend, sql, values))
         .await
         .map_err(store_err)?;
-    rows.into_iter()
+    let get = |e| store_err(e);
+    let rules = match rows.first() {
+        Some(r) => Some(
+            match (
+                r.try_get::<Option<bool>>("", "prefer_single_warehouse")
+                    .map_err(get)?,
+                r.try_get::<Option<bool>>("", "allow_split").map_err(get)?,
+            ) {
+                (Some(prefer_single_warehouse), Some(allow_split)) => AllocationRules {
+                    prefer_single_warehouse,
+                    allow_split,
+                },
+                _ => AllocationRules::default(),
+            },
+        ),
+        None => None,
+    };
+    let stock = rows
+        .into_iter()
         .map(|r| {
-            let get = |e| store_err(e);
             Ok(LockedStock {
                 sku: Sku::parse(&r.try_get::<String>("", "sku").map_err(get)?).map_err(bad)?,
                 warehouse_id: WarehouseId::from_uuid(
@@ -218,7 +254,8 @@ pub(crate) async fn lock_stock(
                 cutoff_minute: r.try_get("", "cutoff_minute").map_err(get)?,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok((stock, rules))
 }
 
 /// The tenant's routing rules; the defaults until it sets some.

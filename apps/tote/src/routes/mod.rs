@@ -36,6 +36,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(shipping::public_tracking)
         .service(
             web::scope("/api/v1")
+                // The order path first: the router tries resources in this order, and each
+                // pattern with a `{param}` before a match costs a regex run.
+                .service(orders::create)
+                .service(orders::list)
+                .service(orders::get)
+                .service(orders::cancel)
                 .service(crate::openapi::document)
                 .service(signup::signup)
                 .service(auth::login)
@@ -99,10 +105,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(pick_pack::get_pack_session)
                 .service(pick_pack::scan_pack)
                 .service(pick_pack::finish_pack)
-                .service(orders::create)
-                .service(orders::list)
-                .service(orders::get)
-                .service(orders::cancel)
                 .service(fulfilment::edit)
                 .service(fulfilment::hold)
                 .service(fulfilment::release)

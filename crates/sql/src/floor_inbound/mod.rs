@@ -73,7 +73,11 @@ impl InboundUnitOfWork for SqlStore {
     async fn begin(&self, tenant: TenantId) -> Result<Box<dyn InboundTransaction>, StoreError> {
         let tx = self.begin_tenant(tenant).await?;
         Ok(Box::new(SqlInboundTx {
-            inv: SqlInventoryTx { tx, tenant },
+            inv: SqlInventoryTx {
+                tx,
+                tenant,
+                rules_read_ahead: None,
+            },
         }))
     }
 }
