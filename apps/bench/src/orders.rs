@@ -77,9 +77,6 @@ pub struct Drain {
 /// CI machine may have switched off. Without it every run inherits the dead rows of the runs
 /// before it and the planner plans against an empty catalogue's statistics.
 pub async fn vacuum(url: &str) -> Result<()> {
-    if std::env::var_os("BENCH_NO_VACUUM").is_some() {
-        return Ok(());
-    }
     let pool = crate::pg::pool(url, 1).await?;
     let done = sea_orm::sqlx::raw_sql("VACUUM (ANALYZE)")
         .execute(&pool)

@@ -248,9 +248,7 @@ async fn ceiling(admin: &PgPool, options: &Options) -> Result<(Vec<CeilingRow>, 
         }
     };
     let rows = ceiling_on(&db, &pgb.url, options).await;
-    if std::env::var_os("BENCH_KEEP").is_none() {
-        db.drop(admin).await?;
-    }
+    db.drop(admin).await?;
     pgb.drop(admin).await?;
     rows
 }
