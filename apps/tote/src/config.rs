@@ -58,6 +58,10 @@ pub struct Settings {
     pub tenant_rate_per_minute: u32,
     /// `TOTE_LOGIN_ATTEMPTS_PER_MINUTE`: login attempts per IP and per account per minute.
     pub login_attempts_per_minute: u32,
+    /// `TOTE_API_KEY_CACHE_SECS`: how long an API key found active is trusted without asking
+    /// the database (default 5; 0 asks every request). A key revoked through another process
+    /// keeps working here for up to this long.
+    pub api_key_cache_secs: u32,
     /// `TOTE_REQUEST_TIMEOUT_SECS`: longest a handler may take before the caller gets a 503.
     pub request_timeout_secs: u64,
     /// `TOTE_WORKER_METRICS_ADDR`: where `tote worker` serves `/metrics` and `/health`
@@ -185,6 +189,11 @@ impl Settings {
             login_attempts_per_minute: parse(
                 "TOTE_LOGIN_ATTEMPTS_PER_MINUTE",
                 lookup("TOTE_LOGIN_ATTEMPTS_PER_MINUTE"),
+                5,
+            )?,
+            api_key_cache_secs: parse(
+                "TOTE_API_KEY_CACHE_SECS",
+                lookup("TOTE_API_KEY_CACHE_SECS"),
                 5,
             )?,
             request_timeout_secs: parse(

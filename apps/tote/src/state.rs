@@ -15,7 +15,11 @@ use sql::SqlStore;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub type Identity = IdentityService<SqlStore, SqlStore, SystemClock>;
+pub type Identity = IdentityService<
+    SqlStore,
+    identity::key_cache::CachedApiKeys<SqlStore, SystemClock>,
+    SystemClock,
+>;
 pub type Accounts = AccountService<SqlStore, SqlStore, KeySet, SystemClock>;
 pub type Inventory = InventoryService<SqlStore, SqlStore, SqlStore, SqlStore, SystemClock>;
 pub type Orders = OrderService<SqlStore, SqlStore, SystemClock>;
@@ -78,7 +82,15 @@ impl AppState {
         let s = store.clone();
         let minute = Duration::from_secs(60);
         Self {
-            identity: IdentityService::new(s.clone(), s.clone(), SystemClock),
+            identity: IdentityService::new(
+                s.clone(),
+                identity::key_cache::CachedApiKeys::new(
+                    s.clone(),
+                    SystemClock,
+                    chrono::Duration::seconds(settings.api_key_cache_secs as i64),
+                ),
+                SystemClock,
+            ),
             accounts: AccountService::new(s.clone(), s.clone(), keys.clone(), SystemClock),
             keys,
             inventory: InventoryService::new(

@@ -11,6 +11,7 @@ pub mod account;
 pub mod api_key;
 pub mod audit;
 pub mod error;
+pub mod key_cache;
 pub mod password;
 pub mod ports;
 pub mod role;
