@@ -77,7 +77,7 @@ pub(crate) fn inbox_insert(
 /// Three plain statements, each bounded by the window, rather than one with a correlated
 /// `NOT EXISTS`: the pending set is small and churns, so its statistics are always stale, and
 /// with them the planner re-scanned every pending row once per candidate (38 ms a claim under
-/// load, `make bench`, docs/adr/016). Here each statement's cost is linear in the window
+/// load, `make bench`, docs/adr/017). Here each statement's cost is linear in the window
 /// whatever plan it gets.
 async fn claim(
     conn: &impl ConnectionTrait,
