@@ -101,25 +101,10 @@ impl<K: ApiKeyRepository, C: Clock> ApiKeyRepository for CachedApiKeys<K, C> {
 mod tests {
     use super::*;
     use crate::ports::MockApiKeyRepository;
-    use std::sync::Arc;
+    use kernel::FixedClock;
 
-    /// A clock the test moves by hand.
-    #[derive(Clone)]
-    struct HandClock(Arc<Mutex<DateTime<Utc>>>);
-
-    impl HandClock {
-        fn new() -> Self {
-            Self(Arc::new(Mutex::new(Utc::now())))
-        }
-        fn advance(&self, by: Duration) {
-            *self.0.lock().unwrap() += by;
-        }
-    }
-
-    impl Clock for HandClock {
-        fn now(&self) -> DateTime<Utc> {
-            *self.0.lock().unwrap()
-        }
+    fn clock() -> FixedClock {
+        FixedClock::at(Utc::now())
     }
 
     fn active() -> ActiveKey {
@@ -139,7 +124,7 @@ mod tests {
             .expect_find_active_by_hash()
             .times(2)
             .returning(move |_| Ok(Some(answer.clone())));
-        let clock = HandClock::new();
+        let clock = clock();
         let cache = CachedApiKeys::new(inner, clock.clone(), Duration::seconds(5));
         for _ in 0..3 {
             assert_eq!(
@@ -161,7 +146,7 @@ mod tests {
             .expect_find_active_by_hash()
             .times(3)
             .returning(|_| Ok(None));
-        let cache = CachedApiKeys::new(inner, HandClock::new(), Duration::seconds(5));
+        let cache = CachedApiKeys::new(inner, clock(), Duration::seconds(5));
         for _ in 0..3 {
             assert_eq!(cache.find_active_by_hash("nope").await.unwrap(), None);
         }
@@ -188,7 +173,7 @@ mod tests {
             .times(1)
             .in_sequence(&mut seq)
             .returning(|_| Ok(None));
-        let cache = CachedApiKeys::new(inner, HandClock::new(), Duration::seconds(60));
+        let cache = CachedApiKeys::new(inner, clock(), Duration::seconds(60));
         assert!(cache.find_active_by_hash("h").await.unwrap().is_some());
         assert!(
             cache
@@ -206,7 +191,7 @@ mod tests {
             .expect_find_active_by_hash()
             .times(2)
             .returning(|_| Ok(Some(active())));
-        let cache = CachedApiKeys::new(inner, HandClock::new(), Duration::zero());
+        let cache = CachedApiKeys::new(inner, clock(), Duration::zero());
         cache.find_active_by_hash("h").await.unwrap();
         cache.find_active_by_hash("h").await.unwrap();
     }
@@ -225,7 +210,7 @@ mod tests {
             .times(1)
             .in_sequence(&mut seq)
             .returning(|_| Ok(None));
-        let cache = CachedApiKeys::new(inner, HandClock::new(), Duration::seconds(5));
+        let cache = CachedApiKeys::new(inner, clock(), Duration::seconds(5));
         assert!(cache.find_active_by_hash("h").await.is_err());
         assert_eq!(cache.find_active_by_hash("h").await.unwrap(), None);
     }
