@@ -63,6 +63,28 @@ pub async fn place(api: &Api, skus: Arc<Vec<String>>, spec: &LoadSpec) -> Result
     Ok(result)
 }
 
+/// Gives the store a history: 16 clients place orders for `secs` seconds (at least one),
+/// unmeasured, and the consumers catch up. PostgreSQL caches a plan per connection for the
+/// checks it runs itself (the foreign key of every order line); planned on an empty `orders`
+/// table, that check scans the whole table, and it stays so until the table's statistics
+/// change — on this machine, with autovacuum off, until the next [`vacuum`]. A real store
+/// has history and autovacuum; the benchmark's first run must too.
+pub async fn history(api: &Api, skus: Arc<Vec<String>>, url: &str, secs: u64) -> Result<()> {
+    let spec = LoadSpec {
+        clients: 16,
+        duration: std::time::Duration::from_secs(secs.max(1)),
+        warmup: std::time::Duration::ZERO,
+        rate: None,
+    };
+    crate::progress!(
+        "placing a history of orders for {} s",
+        spec.duration.as_secs()
+    );
+    let result = load::run(api, "/api/v1/orders", &spec, random_order(skus)).await?;
+    crate::progress!("  {} orders", (result.throughput * result.window_s).round());
+    drain(url).await.map(|_| ())
+}
+
 /// How far the event consumers were behind when a load run ended.
 #[derive(Debug, Clone)]
 pub struct Drain {

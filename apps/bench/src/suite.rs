@@ -265,6 +265,7 @@ async fn ceiling_on(
     api.seed_catalogue(&skus, 100_000_000).await?;
     // Seeding raised one event per SKU; let the consumers finish them before measuring.
     orders::drain(&db.url).await?;
+    orders::history(&api, skus.clone(), &db.url, options.warmup).await?;
     pgbench::init(pgbench_url, options.pgbench_scale).await?;
     let mut rows = Vec::new();
     for &clients in &options.clients {
