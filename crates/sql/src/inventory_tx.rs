@@ -24,7 +24,7 @@ pub struct SqlInventoryTx {
     // own transaction.
     pub(crate) tx: DatabaseTransaction,
     pub(crate) tenant: TenantId,
-    pub(crate) rules_read_ahead: Option<inventory::allocation::AllocationRules>,
+    pub(crate) read_ahead: crate::stock_ledger::ReadAhead,
 }
 
 #[async_trait]
@@ -34,7 +34,7 @@ impl InventoryUnitOfWork for SqlStore {
         Ok(Box::new(SqlInventoryTx {
             tx,
             tenant,
-            rules_read_ahead: None,
+            read_ahead: Default::default(),
         }))
     }
 

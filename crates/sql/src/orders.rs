@@ -202,7 +202,7 @@ pub(crate) async fn idempotency(
 pub struct SqlOrderTx {
     tx: Buffered,
     tenant: TenantId,
-    rules_read_ahead: Option<inventory::allocation::AllocationRules>,
+    read_ahead: crate::stock_ledger::ReadAhead,
 }
 
 #[async_trait]
@@ -212,7 +212,7 @@ impl OrderUnitOfWork for SqlStore {
         Ok(Box::new(SqlOrderTx {
             tx: Buffered::new(tx),
             tenant,
-            rules_read_ahead: None,
+            read_ahead: Default::default(),
         }))
     }
 }

@@ -3,29 +3,27 @@
 //! Reserve, release, and consume on shipment (`inventory::shipping::consume`, which any unit
 //! of work can call with itself: `reservations::consume(self, &lines, &meta)`).
 
-use crate::entities::{
-    allocation_rule, kit_component, stock_allocation, stock_level, stock_movement,
-};
+use crate::entities::{allocation_rule, stock_allocation, stock_level, stock_movement};
 use crate::inventory::movement_row;
 use crate::store_err;
 use crate::write_behind::LedgerConn;
-use inventory::allocation::{AllocationRules, LockedStock, Reservation};
-use inventory::kit::KitComponent;
+use inventory::allocation::{AllocationRules, Reservation};
 use inventory::reservations::MovementMeta;
 use inventory::{MovementKind, StockMovement};
 use kernel::{MovementId, Quantity, Sku, StoreError, TenantId, WarehouseId};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, QueryTrait, Statement, Value,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QueryTrait,
 };
-use std::collections::HashMap;
 
 mod consume;
+mod lock;
 pub(crate) use consume::consume_reservations;
+pub(crate) use lock::{ReadAhead, kits_and_lock, lock_stock, lock_stock_and_rules};
 
 /// Implements `StockLedger` for a unit of work with `tx`, `tenant` and
-/// `rules_read_ahead: Option<AllocationRules>` fields by delegating to this module: the order
+/// `read_ahead: ReadAhead` fields by delegating to this module: the order
 /// and inventory units of work reserve stock the same way.
 macro_rules! delegate_stock_ledger {
     ($unit:ty) => {
@@ -38,25 +36,33 @@ macro_rules! delegate_stock_ledger {
                 std::collections::HashMap<kernel::Sku, Vec<inventory::kit::KitComponent>>,
                 kernel::StoreError,
             > {
-                $crate::stock_ledger::kit_components(
+                let (kits, locked) = $crate::stock_ledger::kits_and_lock(
                     $crate::write_behind::LedgerConn::conn(&mut self.tx).await?,
                     self.tenant,
                     skus,
                 )
-                .await
+                .await?;
+                self.read_ahead.locked_for(skus, locked);
+                Ok(kits)
             }
 
             async fn lock_stock(
                 &mut self,
                 skus: &[kernel::Sku],
             ) -> Result<Vec<inventory::allocation::LockedStock>, kernel::StoreError> {
-                let (rows, rules) = $crate::stock_ledger::lock_stock_and_rules(
-                    $crate::write_behind::LedgerConn::conn(&mut self.tx).await?,
-                    self.tenant,
-                    skus,
-                )
-                .await?;
-                self.rules_read_ahead = rules;
+                // No SKU was a kit: the kit look-up has locked these rows already.
+                let (rows, rules) = match self.read_ahead.take_locked(skus) {
+                    Some(locked) => locked,
+                    None => {
+                        $crate::stock_ledger::lock_stock_and_rules(
+                            $crate::write_behind::LedgerConn::conn(&mut self.tx).await?,
+                            self.tenant,
+                            skus,
+                        )
+                        .await?
+                    }
+                };
+                self.read_ahead.rules = rules;
                 Ok(rows)
             }
 
@@ -65,7 +71,7 @@ macro_rules! delegate_stock_ledger {
             ) -> Result<inventory::allocation::AllocationRules, kernel::StoreError> {
                 // Reserving asks for the rules right after the lock, which read them with the
                 // stock rows: one round trip fewer on the order path.
-                if let Some(rules) = self.rules_read_ahead.take() {
+                if let Some(rules) = self.read_ahead.rules.take() {
                     return Ok(rules);
                 }
                 $crate::stock_ledger::allocation_rules(
@@ -132,130 +138,6 @@ pub(crate) use delegate_stock_ledger;
 
 fn bad(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::from_source(e)
-}
-
-pub(crate) async fn kit_components(
-    tx: &DatabaseTransaction,
-    tenant: TenantId,
-    skus: &[Sku],
-) -> Result<HashMap<Sku, Vec<KitComponent>>, StoreError> {
-    let rows = kit_component::Entity::find()
-        .filter(kit_component::Column::TenantId.eq(tenant.into_uuid()))
-        .filter(kit_component::Column::KitSku.is_in(skus.iter().map(Sku::as_str)))
-        .order_by_asc(kit_component::Column::KitSku)
-        .order_by_asc(kit_component::Column::ComponentSku)
-        .all(tx)
-        .await
-        .map_err(store_err)?;
-    let mut kits: HashMap<Sku, Vec<KitComponent>> = HashMap::new();
-    for r in rows {
-        kits.entry(Sku::parse(&r.kit_sku).map_err(bad)?)
-            .or_default()
-            .push(KitComponent {
-                sku: Sku::parse(&r.component_sku).map_err(bad)?,
-                quantity: Quantity::new(r.quantity).map_err(bad)?,
-            });
-    }
-    Ok(kits)
-}
-
-/// Locks the rows of `skus` in every warehouse, in (SKU, warehouse) order — the one order
-/// every writer takes them in, so two transactions never wait on each other in a cycle.
-pub(crate) async fn lock_stock(
-    tx: &DatabaseTransaction,
-    tenant: TenantId,
-    skus: &[Sku],
-) -> Result<Vec<LockedStock>, StoreError> {
-    Ok(lock_stock_and_rules(tx, tenant, skus).await?.0)
-}
-
-/// [`lock_stock`], and the tenant's routing rules read by the same statement: `None` when no
-/// row came back to carry them.
-pub(crate) async fn lock_stock_and_rules(
-    tx: &DatabaseTransaction,
-    tenant: TenantId,
-    skus: &[Sku],
-) -> Result<(Vec<LockedStock>, Option<AllocationRules>), StoreError> {
-    if skus.is_empty() {
-        return Ok((Vec::new(), None));
-    }
-    let backend = tx.get_database_backend();
-    let placeholder = |i: usize| match backend {
-        DatabaseBackend::Postgres => format!("${i}"),
-        _ => "?".to_owned(),
-    };
-    let list: Vec<String> = (0..skus.len()).map(|i| placeholder(i + 2)).collect();
-    // The SKUs filter the products too: the planner does not carry an IN list across the join,
-    // and without it a stale estimate can make it walk every product of the tenant (seen in
-    // `make bench`: 1,000 index probes, 5-13 ms, per order). PostgreSQL reuses `$2..`; SQLite's
-    // `?` needs the values again.
-    let product_list: Vec<String> = match backend {
-        DatabaseBackend::Postgres => list.clone(),
-        _ => (0..skus.len())
-            .map(|i| placeholder(i + 2 + skus.len()))
-            .collect(),
-    };
-    let lock = match backend {
-        DatabaseBackend::Postgres => " FOR UPDATE OF s",
-        // SQLite has one writer at a time: the transaction itself is the lock.
-        _ => "",
-    };
-    let sql = format!(
-        "SELECT s.sku, s.warehouse_id, s.on_hand, s.reserved, w.priority, w.cutoff_minute, \
-         p.low_stock_threshold, r.prefer_single_warehouse, r.allow_split \
-         FROM stock_levels s \
-         JOIN warehouses w ON w.id = s.warehouse_id \
-         JOIN products p ON p.tenant_id = s.tenant_id AND p.sku = s.sku \
-         LEFT JOIN allocation_rules r ON r.tenant_id = s.tenant_id \
-         WHERE s.tenant_id = {} AND s.sku IN ({}) AND p.sku IN ({}) AND p.active \
-         ORDER BY s.sku, s.warehouse_id{lock}",
-        placeholder(1),
-        list.join(", "),
-        product_list.join(", ")
-    );
-    let mut values: Vec<Value> = vec![tenant.into_uuid().into()];
-    values.extend(skus.iter().map(|s| Value::from(s.as_str().to_owned())));
-    if backend != DatabaseBackend::Postgres {
-        values.extend(skus.iter().map(|s| Value::from(s.as_str().to_owned())));
-    }
-    let rows = tx
-        .query_all(Statement::from_sql_and_values(backend, sql, values))
-        .await
-        .map_err(store_err)?;
-    let get = |e| store_err(e);
-    let rules = match rows.first() {
-        Some(r) => Some(
-            match (
-                r.try_get::<Option<bool>>("", "prefer_single_warehouse")
-                    .map_err(get)?,
-                r.try_get::<Option<bool>>("", "allow_split").map_err(get)?,
-            ) {
-                (Some(prefer_single_warehouse), Some(allow_split)) => AllocationRules {
-                    prefer_single_warehouse,
-                    allow_split,
-                },
-                _ => AllocationRules::default(),
-            },
-        ),
-        None => None,
-    };
-    let stock = rows
-        .into_iter()
-        .map(|r| {
-            Ok(LockedStock {
-                sku: Sku::parse(&r.try_get::<String>("", "sku").map_err(get)?).map_err(bad)?,
-                warehouse_id: WarehouseId::from_uuid(
-                    r.try_get::<uuid::Uuid>("", "warehouse_id").map_err(get)?,
-                ),
-                on_hand: r.try_get("", "on_hand").map_err(get)?,
-                reserved: r.try_get("", "reserved").map_err(get)?,
-                priority: r.try_get("", "priority").map_err(get)?,
-                low_stock_threshold: r.try_get("", "low_stock_threshold").map_err(get)?,
-                cutoff_minute: r.try_get("", "cutoff_minute").map_err(get)?,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok((stock, rules))
 }
 
 /// The tenant's routing rules; the defaults until it sets some.

@@ -76,7 +76,7 @@ impl InboundUnitOfWork for SqlStore {
             inv: SqlInventoryTx {
                 tx,
                 tenant,
-                rules_read_ahead: None,
+                read_ahead: Default::default(),
             },
         }))
     }
