@@ -12,6 +12,7 @@
 # The restore runs in one transaction and stops at the first error (--exit-on-error
 # --single-transaction), so a failed restore leaves the target as it was. Ownership and grants
 # are not restored (--no-owner --no-acl): the objects belong to the user of the target URL.
+# Afterwards it runs ANALYZE, so the planner knows the restored tables' sizes.
 set -euo pipefail
 
 die() { printf 'restore: %s\n' "$*" >&2; exit 1; }
@@ -71,6 +72,11 @@ if ! pg_restore --no-owner --no-acl --exit-on-error --single-transaction --no-pa
   "${clean[@]}" --dbname="$url" "$dump"; then
   die "pg_restore failed (its error is above); nothing was changed in $target"
 fi
+# pg_restore brings no planner statistics; until autovacuum gathers them, plans (and the ones
+# PostgreSQL caches per connection for foreign-key checks) assume near-empty tables.
+log "gathering planner statistics (ANALYZE)"
+psql "$url" --no-password -X -v ON_ERROR_STOP=1 -qc "ANALYZE" \
+  || die "the restore succeeded, but ANALYZE failed (error above); run ANALYZE on $target before serving traffic"
 tables=$(psql "$url" --no-password -X -Atc \
   "select count(*) from pg_tables where schemaname not in ('pg_catalog', 'information_schema')")
 log "done: $target now has $tables tables"
