@@ -73,9 +73,11 @@ if ! pg_restore --no-owner --no-acl --exit-on-error --single-transaction --no-pa
   die "pg_restore failed (its error is above); nothing was changed in $target"
 fi
 # pg_restore brings no planner statistics; until autovacuum gathers them, plans (and the ones
-# PostgreSQL caches per connection for foreign-key checks) assume near-empty tables.
+# PostgreSQL caches per connection for foreign-key checks) assume near-empty tables. (A role
+# that is not superuser may not analyze some system catalogs: those warnings are muted.)
 log "gathering planner statistics (ANALYZE)"
-psql "$url" --no-password -X -v ON_ERROR_STOP=1 -qc "ANALYZE" \
+psql "$url" --no-password -X -v ON_ERROR_STOP=1 -q \
+  -c "SET client_min_messages = error" -c "ANALYZE" \
   || die "the restore succeeded, but ANALYZE failed (error above); run ANALYZE on $target before serving traffic"
 tables=$(psql "$url" --no-password -X -Atc \
   "select count(*) from pg_tables where schemaname not in ('pg_catalog', 'information_schema')")
