@@ -142,10 +142,10 @@ impl TenantRepository for SqlStore {
 
     async fn plan(&self, tenant: TenantId) -> Result<Plan, StoreError> {
         // `tenants` has no `tenant_id` column: not under row-level security, a plain query.
-        let row = tenant::Entity::find_by_id(tenant.into_uuid())
-            .one(&self.db)
-            .await
-            .map_err(store_err)?;
+        let id = tenant.into_uuid();
+        let row = self
+            .retrying_broken(async move |db| tenant::Entity::find_by_id(id).one(db).await)
+            .await?;
         Ok(row
             .map(|t| Plan {
                 orders_per_day: t.plan_orders_per_day,
@@ -162,15 +162,17 @@ impl ApiKeyRepository for SqlStore {
         // PostgreSQL in one prepared statement that sets the bypass for this query only
         // (`tote_active_api_key`, migration m20261201_000011) instead of four round trips.
         if self.db.get_database_backend() == DatabaseBackend::Postgres {
+            let hash = hash.to_owned();
             let row = self
-                .db
-                .query_one(Statement::from_sql_and_values(
-                    DatabaseBackend::Postgres,
-                    "SELECT id, tenant_id, scopes FROM tote_active_api_key($1)",
-                    [hash.into()],
-                ))
-                .await
-                .map_err(store_err)?;
+                .retrying_broken(async move |db| {
+                    db.query_one(Statement::from_sql_and_values(
+                        DatabaseBackend::Postgres,
+                        "SELECT id, tenant_id, scopes FROM tote_active_api_key($1)",
+                        [hash.clone().into()],
+                    ))
+                    .await
+                })
+                .await?;
             return row
                 .map(|r| {
                     Ok(ActiveKey {
@@ -485,16 +487,18 @@ impl SqlStore {
     /// Sets a tenant's plan limits (operators; `None` = unlimited).
     pub async fn set_plan(&self, tenant: TenantId, plan: Plan) -> Result<(), StoreError> {
         // `tenants` is not under row-level security (no `tenant_id` column): a plain statement.
-        tenant::Entity::update_many()
-            .col_expr(
-                tenant::Column::PlanOrdersPerDay,
-                Expr::value(plan.orders_per_day),
-            )
-            .col_expr(tenant::Column::PlanMaxSkus, Expr::value(plan.max_skus))
-            .filter(tenant::Column::Id.eq(tenant.into_uuid()))
-            .exec(&self.db)
-            .await
-            .map_err(store_err)?;
+        self.retrying_broken(async |db| {
+            tenant::Entity::update_many()
+                .col_expr(
+                    tenant::Column::PlanOrdersPerDay,
+                    Expr::value(plan.orders_per_day),
+                )
+                .col_expr(tenant::Column::PlanMaxSkus, Expr::value(plan.max_skus))
+                .filter(tenant::Column::Id.eq(tenant.into_uuid()))
+                .exec(db)
+                .await
+        })
+        .await?;
         Ok(())
     }
 }

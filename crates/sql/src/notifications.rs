@@ -339,10 +339,14 @@ impl Recipients for SqlStore {
 impl SqlStore {
     /// The tenant's sign-up e-mail and company name (the account owner's contact).
     async fn account_contact(&self, tenant: TenantId) -> Result<Option<Recipient>, StoreError> {
-        let row = crate::entities::tenant::Entity::find_by_id(tenant.into_uuid())
-            .one(&self.db)
-            .await
-            .map_err(store_err)?;
+        let id = tenant.into_uuid();
+        let row = self
+            .retrying_broken(async move |db| {
+                crate::entities::tenant::Entity::find_by_id(id)
+                    .one(db)
+                    .await
+            })
+            .await?;
         Ok(row.map(|t| Recipient {
             name: t.company,
             email: Some(t.email).filter(|e| !e.trim().is_empty()),

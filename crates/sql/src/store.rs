@@ -1,10 +1,11 @@
 use crate::store_err;
 use kernel::StoreError;
 use migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, Statement, TransactionTrait,
+    DatabaseTransaction, DbErr, RuntimeErr, Statement, TransactionTrait,
 };
 use std::time::Duration;
 
@@ -41,8 +42,12 @@ impl SqlStore {
                         .create_if_missing(true)
                 });
         } else {
+            // No ping before each transaction: it is a round trip of its own, and sqlx already
+            // tests every connection when it goes back to the pool. One that died idle fails
+            // at `BEGIN`, before anything ran, and `begin` then takes another.
             opts.max_connections(config.max_connections.max(1))
-                .min_connections(1);
+                .min_connections(1)
+                .test_before_acquire(false);
         }
         let db = Database::connect(opts).await.map_err(store_err)?;
         Ok(Self { db })
@@ -58,13 +63,50 @@ impl SqlStore {
             .map_err(store_err)
     }
 
+    /// A transaction on a live connection (see [`retrying_broken`](Self::retrying_broken)).
+    async fn begin(&self) -> Result<DatabaseTransaction, StoreError> {
+        self.retrying_broken(async |db| db.begin().await).await
+    }
+
+    /// Runs `f` on the pool, and again if it met a connection the server had closed. Pooled
+    /// connections are not tested before use, so one that died while idle (a restart, a
+    /// terminated backend) fails on first use; each such connection is dropped and `f` runs
+    /// again, at most once per pooled connection. Only for what may safely run twice: `BEGIN`,
+    /// reads, and writes of absolute values.
+    pub(crate) async fn retrying_broken<T>(
+        &self,
+        f: impl AsyncFn(&DatabaseConnection) -> Result<T, DbErr>,
+    ) -> Result<T, StoreError> {
+        let attempts = match &self.db {
+            DatabaseConnection::SqlxPostgresPoolConnection(_) => {
+                self.db
+                    .get_postgres_connection_pool()
+                    .options()
+                    .get_max_connections()
+                    + 1
+            }
+            _ => 1,
+        };
+        let mut tried = 1;
+        loop {
+            match f(&self.db).await {
+                Ok(out) => return Ok(out),
+                Err(e) if tried < attempts && is_broken_connection(&e) => {
+                    tracing::info!(error = %e, "a pooled connection was closed while idle; taking another");
+                    tried += 1;
+                }
+                Err(e) => return Err(store_err(e)),
+            }
+        }
+    }
+
     /// A transaction confined to `tenant`: on PostgreSQL it sets `app.tenant_id` for this
     /// transaction only, so row-level security admits only the tenant's rows (one statement).
     pub(crate) async fn begin_tenant(
         &self,
         tenant: kernel::TenantId,
     ) -> Result<DatabaseTransaction, StoreError> {
-        let tx = self.db.begin().await.map_err(store_err)?;
+        let tx = self.begin().await?;
         if tx.get_database_backend() == DatabaseBackend::Postgres {
             tx.execute(Statement::from_sql_and_values(
                 DatabaseBackend::Postgres,
@@ -80,7 +122,7 @@ impl SqlStore {
     /// A transaction that deliberately sees every tenant (`app.bypass_rls`): only for
     /// background work across tenants (outbox relay, webhook dispatch) and log-in look-ups.
     pub(crate) async fn begin_all_tenants(&self) -> Result<DatabaseTransaction, StoreError> {
-        let tx = self.db.begin().await.map_err(store_err)?;
+        let tx = self.begin().await?;
         if tx.get_database_backend() == DatabaseBackend::Postgres {
             tx.execute_unprepared("SELECT set_config('app.bypass_rls', 'on', true)")
                 .await
@@ -160,5 +202,25 @@ impl SqlStore {
             .await
             .map(|_| ())
             .map_err(store_err)
+    }
+}
+
+/// The connection itself is gone (the socket, or the server ended the session), as opposed
+/// to a statement that failed on a live connection.
+fn is_broken_connection(e: &DbErr) -> bool {
+    let sqlx = match e {
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    match sqlx {
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        // Class 08: connection exception; 57P01-57P03: the server is shutting down or the
+        // backend was terminated.
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        _ => false,
     }
 }
