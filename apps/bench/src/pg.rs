@@ -131,6 +131,26 @@ impl Scratch {
     }
 }
 
+/// Waits (at most 30 s) until no session is connected to database `name`.
+pub async fn wait_disconnected(admin: &PgPool, name: &str) -> Result<()> {
+    let started = std::time::Instant::now();
+    loop {
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM pg_stat_activity WHERE datname = $1")
+                .bind(name)
+                .fetch_one(admin)
+                .await
+                .context(|| format!("counting sessions on {name}"))?;
+        if n == 0 {
+            return Ok(());
+        }
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            return Err(format!("{n} sessions still connected to {name} after 30 s").into());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// A server setting, as `SHOW name` prints it.
 pub async fn setting(pool: &PgPool, name: &str) -> Result<String> {
     let (value,): (String,) = sqlx::query_as("SELECT current_setting($1)")

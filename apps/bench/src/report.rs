@@ -42,6 +42,8 @@ pub struct Report {
     pub pgbench_scale: u32,
     /// SKUs in the order-placement catalogue.
     pub skus: usize,
+    /// The app's database pool in the placement runs, in words.
+    pub pool: String,
     pub ceiling: Outcome<Vec<CeilingRow>>,
     pub paced: Paced,
     pub contention: Outcome<ContentionResult>,
@@ -223,15 +225,19 @@ impl Report {
         let _ = writeln!(
             o,
             "## 1. Order placement over HTTP on PostgreSQL\n\n\
-             The real app (`Application::build` on 127.0.0.1:0, pool of 16 connections, request \
+             The real app (`Application::build` on 127.0.0.1:0, {pool}, request \
              logging off) on a fresh PostgreSQL database that it owns and connects to as a role \
              that is neither superuser nor `BYPASSRLS`, so the forced row-level security binds it \
              as in production; one tenant, {} SKUs with large stock. \
              A closed loop of N clients, each POSTing `/api/v1/orders` with 1–3 lines over random \
              SKUs as soon as its previous order is answered. Any answer but 201 is an error. \
+             The store first gets a history of orders (16 clients for the warm-up time, \
+             unmeasured), so no plan is made for an empty `orders` table. \
              Before each run the benchmark runs `VACUUM (ANALYZE)` on the database, as pgbench \
-             does on its own tables before each of its runs.\n",
-            self.skus
+             does on its own tables before each of its runs, and starts the app afresh; it stops \
+             the app before pgbench runs.\n",
+            self.skus,
+            pool = self.pool,
         );
         if failed(o, &self.ceiling).is_none() {
             return;

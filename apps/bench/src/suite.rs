@@ -34,6 +34,10 @@ pub struct Options {
     pub skus: usize,
     #[arg(long, default_value_t = 10)]
     pub pgbench_scale: u32,
+    /// The app's database pool in the placement runs (default: one connection per client, at
+    /// least 16).
+    #[arg(long)]
+    pub pool: Option<u32>,
     #[arg(long, default_value_t = 64)]
     pub contention_clients: usize,
     #[arg(long, default_value_t = 10)]
@@ -105,6 +109,7 @@ pub async fn smoke() -> Result<()> {
         clients: vec![4],
         skus: 20,
         pgbench_scale: 1,
+        pool: None,
         contention_clients: 8,
         contention_skus: 3,
         contention_stock: 20,
@@ -165,6 +170,12 @@ async fn run(options: &Options, out: Option<&Path>, command: &str) -> Result<Rep
         warmup_s: options.warmup as f64,
         pgbench_scale: options.pgbench_scale,
         skus: options.skus,
+        pool: match options.pool {
+            Some(n) => format!("a pool of {n} connections"),
+            None => "a pool of one connection per client (at least 16), as pgbench opens one \
+                     session per client"
+                .to_owned(),
+        },
         ceiling: None,
         paced: Paced::default(),
         contention: None,
@@ -247,35 +258,65 @@ async fn ceiling(admin: &PgPool, options: &Options) -> Result<(Vec<CeilingRow>, 
             return Err(e);
         }
     };
-    let rows = ceiling_on(&db, &pgb.url, options).await;
+    let rows = ceiling_on(admin, &db, &pgb.url, options).await;
     db.drop(admin).await?;
     pgb.drop(admin).await?;
     rows
 }
 
+/// The app's pool for a run of `clients`: one connection per client (at least 16, the
+/// app's default), as pgbench opens one session per client. Fewer leave the CPU idle while
+/// every connection waits for its commit to reach the disk.
+pub fn pool_for(clients: usize, options: &Options) -> u32 {
+    options.pool.unwrap_or(clients.max(16) as u32)
+}
+
+/// Starts the app with a pool for `clients`, pointing `api` at it.
+async fn start_for(
+    db: &pg::Scratch,
+    api: &mut app::Api,
+    clients: usize,
+    options: &Options,
+) -> Result<app::RunningApp> {
+    let running = app::start(&db.app_url, pool_for(clients, options)).await?;
+    api.base = running.base.clone();
+    Ok(running)
+}
+
+/// Stops the app and waits until its connections are gone, so pgbench (up to 64 sessions of
+/// its own) never meets a server out of connection slots.
+async fn stop(admin: &PgPool, db: &pg::Scratch, running: app::RunningApp) -> Result<()> {
+    running.stop();
+    pg::wait_disconnected(admin, &db.name).await
+}
+
 async fn ceiling_on(
+    admin: &PgPool,
     db: &pg::Scratch,
     pgbench_url: &str,
     options: &Options,
 ) -> Result<(Vec<CeilingRow>, Paced)> {
     let running = app::start(&db.app_url, 16).await?;
-    let (api, _) = app::signup(&running.base, "Bench orders").await?;
+    let (mut api, _) = app::signup(&running.base, "Bench orders").await?;
     let skus = Arc::new(app::sku_names("SKU", options.skus));
     crate::progress!("seeding {} SKUs over HTTP", skus.len());
     api.seed_catalogue(&skus, 100_000_000).await?;
     // Seeding raised one event per SKU; let the consumers finish them before measuring.
     orders::drain(&db.url).await?;
     orders::history(&api, skus.clone(), &db.url, options.warmup).await?;
+    stop(admin, db, running).await?;
     pgbench::init(pgbench_url, options.pgbench_scale).await?;
     let mut rows = Vec::new();
     for &clients in &options.clients {
         orders::vacuum(&db.url).await?;
+        let running = start_for(db, &mut api, clients, options).await?;
         let tote = orders::place(&api, skus.clone(), &options.load(clients))
             .await
             .map_err(|e| e.to_string());
         // pgbench must not share the machine with the consumers' backlog: wait it out, and
         // report how far behind they were.
         let drain = orders::drain(&db.url).await.map_err(|e| e.to_string());
+        stop(admin, db, running).await?;
         let pgbench = pgbench::run(
             pgbench_url,
             clients,
@@ -301,6 +342,7 @@ async fn ceiling_on(
         .find(|r| r.clients == crate::report::HEADLINE_CLIENTS)
         .and_then(|r| r.tote.as_ref().ok())
         .map(|t| t.throughput);
+    let running = start_for(db, &mut api, crate::report::HEADLINE_CLIENTS, options).await?;
     let paced_run = async |rate: f64| -> Result<PacedRun> {
         let spec = LoadSpec {
             rate: Some(rate),
@@ -323,7 +365,7 @@ async fn ceiling_on(
     if let Some(own) = headline_own {
         paced.half_own = Some(paced_run(own / 2.0).await.map_err(|e| e.to_string()));
     }
-    running.stop();
+    stop(admin, db, running).await?;
     Ok((rows, paced))
 }
 
