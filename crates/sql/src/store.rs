@@ -160,7 +160,8 @@ impl SqlStore {
 
     /// Readiness: can we run a query right now?
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.db.ping().await.map_err(store_err)
+        // A pooled connection that died idle is not the database being down.
+        self.retrying_broken(async |db| db.ping().await).await
     }
 
     pub fn backend(&self) -> &'static str {

@@ -20,8 +20,8 @@ async fn connections_the_server_closed_while_idle_cost_no_request() {
     assert!(reads.iter().all(|r| *r == (3, 0)));
 
     terminate_pooled_connections(&w).await;
-    // Every idle connection is dead now: a key look-up (a plain statement on the pool) and
-    // then transactions still get their answers.
+    // Every idle connection is dead now: a key look-up (a plain statement on the pool), the
+    // readiness check and then transactions still get their answers.
     assert!(
         w.store()
             .find_active_by_hash("no-such-key")
@@ -29,6 +29,11 @@ async fn connections_the_server_closed_while_idle_cost_no_request() {
             .unwrap()
             .is_none()
     );
+    terminate_pooled_connections(&w).await;
+    w.store()
+        .ping()
+        .await
+        .expect("readiness: the database is up");
     terminate_pooled_connections(&w).await;
     for _ in 0..3 {
         assert_eq!(w.level(&ctx, "CUP").await, (3, 0));
