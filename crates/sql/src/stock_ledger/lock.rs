@@ -100,10 +100,22 @@ impl StockSql {
     }
 }
 
-fn values(tenant: TenantId, skus: &[Sku]) -> Vec<Value> {
+/// Runs `sql` with the tenant as `$1` and the SKUs as `$2..`.
+async fn query(
+    tx: &DatabaseTransaction,
+    sql: String,
+    tenant: TenantId,
+    skus: &[Sku],
+) -> Result<Vec<QueryResult>, StoreError> {
     let mut values: Vec<Value> = vec![tenant.into_uuid().into()];
     values.extend(skus.iter().map(|s| Value::from(s.as_str().to_owned())));
-    values
+    tx.query_all(Statement::from_sql_and_values(
+        tx.get_database_backend(),
+        sql,
+        values,
+    ))
+    .await
+    .map_err(store_err)
 }
 
 /// Locks the rows of `skus` in every warehouse, in (SKU, warehouse) order — the one order
@@ -128,14 +140,7 @@ pub(crate) async fn lock_stock_and_rules(
     }
     let backend = tx.get_database_backend();
     let sql = StockSql::new(backend, skus.len()).locked_rows("");
-    let rows = tx
-        .query_all(Statement::from_sql_and_values(
-            backend,
-            sql,
-            values(tenant, skus),
-        ))
-        .await
-        .map_err(store_err)?;
+    let rows = query(tx, sql, tenant, skus).await?;
     stock_and_rules(rows)
 }
 
@@ -174,14 +179,7 @@ pub(crate) async fn kits_and_lock(
         l = parts.skus,
         locked = parts.locked_rows(" AND NOT EXISTS (SELECT 1 FROM k)"),
     );
-    let rows = tx
-        .query_all(Statement::from_sql_and_values(
-            backend,
-            sql,
-            values(tenant, skus),
-        ))
-        .await
-        .map_err(store_err)?;
+    let rows = query(tx, sql, tenant, skus).await?;
     let (kit_rows, stock_rows): (Vec<QueryResult>, Vec<QueryResult>) = rows
         .into_iter()
         .partition(|r| r.try_get::<i32>("", "part").is_ok_and(|p| p == 0));
