@@ -77,8 +77,9 @@ pub(crate) fn inbox_insert(
 /// Three plain statements, each bounded by the window, rather than one with a correlated
 /// `NOT EXISTS`: the pending set is small and churns, so its statistics are always stale, and
 /// with them the planner re-scanned every pending row once per candidate (38 ms a claim under
-/// load, `make bench`, docs/adr/017). Here each statement's cost is linear in the window
-/// whatever plan it gets.
+/// load, `make bench`, docs/adr/017). Each statement's cost is linear in the window as long
+/// as its id lists are planned as constants: `relay_round` asks PostgreSQL for plans made
+/// with the values (docs/adr/018); SQLite looks an `IN` list up in a temporary index anyway.
 async fn claim(
     conn: &impl ConnectionTrait,
     limit: u64,
