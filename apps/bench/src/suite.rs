@@ -34,6 +34,10 @@ pub struct Options {
     pub skus: usize,
     #[arg(long, default_value_t = 10)]
     pub pgbench_scale: u32,
+    /// Rounds of Tote-then-pgbench at each client count. The headline is the median round's
+    /// ratio: this machine's speed drifts between runs, and alternating pairs cancel most of it.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
     /// The app's database pool in the placement runs (default: one connection per client, at
     /// least 16).
     #[arg(long)]
@@ -109,6 +113,7 @@ pub async fn smoke() -> Result<()> {
         clients: vec![4],
         skus: 20,
         pgbench_scale: 1,
+        rounds: 1,
         pool: None,
         contention_clients: 8,
         contention_skus: 3,
@@ -169,6 +174,7 @@ async fn run(options: &Options, out: Option<&Path>, command: &str) -> Result<Rep
         duration_s: options.duration as f64,
         warmup_s: options.warmup as f64,
         pgbench_scale: options.pgbench_scale,
+        rounds: options.rounds.max(1),
         skus: options.skus,
         pool: match options.pool {
             Some(n) => format!("a pool of {n} connections"),
@@ -307,7 +313,9 @@ async fn ceiling_on(
     stop(admin, db, running).await?;
     pgbench::init(pgbench_url, options.pgbench_scale).await?;
     let mut rows = Vec::new();
-    for &clients in &options.clients {
+    for (round, &clients) in (1..=options.rounds.max(1))
+        .flat_map(|round| options.clients.iter().map(move |c| (round, c)))
+    {
         orders::vacuum(&db.url).await?;
         let running = start_for(db, &mut api, clients, options).await?;
         let tote = orders::place(&api, skus.clone(), &options.load(clients))
@@ -326,22 +334,17 @@ async fn ceiling_on(
         .await
         .map_err(|e| e.to_string());
         rows.push(CeilingRow {
+            round,
             clients,
             tote,
             drain,
             pgbench,
         });
     }
-    let headline_tps = rows
-        .iter()
-        .find(|r| r.clients == crate::report::HEADLINE_CLIENTS)
-        .and_then(|r| r.pgbench.as_ref().ok())
-        .map(|p| p.tps);
-    let headline_own = rows
-        .iter()
-        .find(|r| r.clients == crate::report::HEADLINE_CLIENTS)
-        .and_then(|r| r.tote.as_ref().ok())
-        .map(|t| t.throughput);
+    // The paced runs take their rates from the median round, as the headline does.
+    let median = crate::report::median_round(&rows, crate::report::HEADLINE_CLIENTS);
+    let headline_tps = median.map(|(_, p)| p.tps);
+    let headline_own = median.map(|(t, _)| t.throughput);
     let running = start_for(db, &mut api, crate::report::HEADLINE_CLIENTS, options).await?;
     let paced_run = async |rate: f64| -> Result<PacedRun> {
         let spec = LoadSpec {
