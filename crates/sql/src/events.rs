@@ -7,7 +7,9 @@ use crate::{SqlStore, store_err};
 use analytics::DailyIncrement;
 use chrono::{DateTime, Utc};
 use kernel::{EventEnvelope, EventId, EventPublisher, PublishError, StoreError, TenantId};
-use sea_orm::sea_query::{Alias, Expr, InsertStatement, LockBehavior, LockType, OnConflict, Query};
+use sea_orm::sea_query::{
+    Alias, Expr, InsertStatement, LockBehavior, LockType, OnConflict, Order, Query,
+};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction,
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -72,7 +74,8 @@ pub(crate) fn inbox_insert(
 }
 
 /// The oldest pending events, at most `limit`, each the lowest pending version of its
-/// aggregate; with `skip_locked`, locked `FOR UPDATE SKIP LOCKED` so relays share the work.
+/// aggregate; with [`Claim::MarkInTransaction`], locked `FOR UPDATE SKIP LOCKED` (so relays
+/// share the work) and marked published in the same statement.
 ///
 /// Three plain statements, each bounded by the window, rather than one with a correlated
 /// `NOT EXISTS`: the pending set is small and churns, so its statistics are always stale, and
@@ -83,7 +86,7 @@ pub(crate) fn inbox_insert(
 async fn claim(
     conn: &impl ConnectionTrait,
     limit: u64,
-    skip_locked: bool,
+    how: Claim,
 ) -> Result<Vec<outbox_event::Model>, StoreError> {
     // The candidates are the oldest pending events, read in id order from the partial index
     // and cut off early, so entries of rows published since the last vacuum are passed once.
@@ -131,24 +134,56 @@ async fn claim(
     }
     // The lock re-checks `published_at` against the newest row version, so an event another
     // relay published meanwhile is skipped.
-    let mut query = outbox_event::Entity::find()
-        .filter(outbox_event::Column::Id.is_in(ready))
-        .filter(outbox_event::Column::PublishedAt.is_null())
-        .order_by_asc(outbox_event::Column::Id)
-        .limit(limit);
-    if skip_locked {
-        query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    if how == Claim::ReadThenMark {
+        return outbox_event::Entity::find()
+            .filter(outbox_event::Column::Id.is_in(ready))
+            .filter(outbox_event::Column::PublishedAt.is_null())
+            .order_by_asc(outbox_event::Column::Id)
+            .limit(limit)
+            .all(conn)
+            .await
+            .map_err(store_err);
     }
-    query.all(conn).await.map_err(store_err)
+    let mut locked = Query::select();
+    locked
+        .column(outbox_event::Column::Id)
+        .from(outbox_event::Entity)
+        .and_where(outbox_event::Column::Id.is_in(ready))
+        .and_where(outbox_event::Column::PublishedAt.is_null())
+        .order_by(outbox_event::Column::Id, Order::Asc)
+        .limit(limit)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    let mut marked = outbox_event::Entity::update_many()
+        .col_expr(outbox_event::Column::PublishedAt, Expr::value(Utc::now()))
+        .filter(outbox_event::Column::Id.in_subquery(locked))
+        .exec_with_returning(conn)
+        .await
+        .map_err(store_err)?;
+    // RETURNING keeps no order; publish in id order, as the claim read them.
+    marked.sort_by_key(|m| m.id);
+    Ok(marked)
+}
+
+/// How a relay round claims its events.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Claim {
+    /// In a transaction (PostgreSQL): the claim marks the events published as it locks them
+    /// (`UPDATE … WHERE id IN (… FOR UPDATE SKIP LOCKED) RETURNING`), and the round un-marks
+    /// those the broker did not confirm before it commits. A crash rolls the marks back, so
+    /// delivery stays at least once; each event is written once instead of locked, then
+    /// written.
+    MarkInTransaction,
+    /// No transaction (SQLite, one relay): read, publish, then mark what was confirmed.
+    ReadThenMark,
 }
 
 async fn claim_publish_mark(
     conn: &impl ConnectionTrait,
     publisher: &dyn EventPublisher,
     limit: u64,
-    skip_locked: bool,
+    how: Claim,
 ) -> Result<RelayRound, StoreError> {
-    let rows = claim(conn, limit, skip_locked).await?;
+    let rows = claim(conn, limit, how).await?;
     if rows.is_empty() {
         return Ok(RelayRound::default());
     }
@@ -160,12 +195,21 @@ async fn claim_publish_mark(
         .filter(|e| outcome.confirmed.contains(&e.id))
         .map(|e| ((now - e.occurred_at).num_milliseconds().max(0) as f64) / 1000.0)
         .collect();
-    if !outcome.confirmed.is_empty() {
+    let (mark, ids): (Option<DateTime<Utc>>, Vec<Uuid>) = match how {
+        Claim::ReadThenMark => (
+            Some(now),
+            outcome.confirmed.iter().map(|id| id.into_uuid()).collect(),
+        ),
+        Claim::MarkInTransaction => {
+            let confirmed: HashSet<EventId> = outcome.confirmed.iter().copied().collect();
+            let unconfirmed = events.iter().filter(|e| !confirmed.contains(&e.id));
+            (None, unconfirmed.map(|e| e.id.into_uuid()).collect())
+        }
+    };
+    if !ids.is_empty() {
         outbox_event::Entity::update_many()
-            .col_expr(outbox_event::Column::PublishedAt, Expr::value(now))
-            .filter(
-                outbox_event::Column::Id.is_in(outcome.confirmed.iter().map(|id| id.into_uuid())),
-            )
+            .col_expr(outbox_event::Column::PublishedAt, Expr::value(mark))
+            .filter(outbox_event::Column::Id.is_in(ids))
             .exec(conn)
             .await
             .map_err(store_err)?;
@@ -180,9 +224,10 @@ async fn claim_publish_mark(
 
 impl SqlStore {
     /// Claims up to `limit` pending events — only the oldest pending one of each aggregate, so
-    /// per-aggregate order holds — hands them to `publisher`, and marks published exactly those
+    /// per-aggregate order holds — hands them to `publisher`, and leaves published exactly those
     /// it confirmed, all in one transaction. On PostgreSQL the claim is `FOR UPDATE SKIP
-    /// LOCKED`, so several relays share the work and never publish an event twice.
+    /// LOCKED` and marks as it locks (see [`Claim::MarkInTransaction`]), so several relays
+    /// share the work and never publish an event twice.
     pub async fn relay_round(
         &self,
         publisher: &dyn EventPublisher,
@@ -199,14 +244,15 @@ impl SqlStore {
                 tx.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
                     .await
                     .map_err(store_err)?;
-                let round = claim_publish_mark(&tx, publisher, limit, true).await?;
+                let round =
+                    claim_publish_mark(&tx, publisher, limit, Claim::MarkInTransaction).await?;
                 tx.commit().await.map_err(store_err)?;
                 Ok(round)
             }
             // SQLite: one connection and one relay, so nothing to lock against; and holding a
             // transaction across the publish would starve in-process handlers of the connection.
             // (No row-level security on SQLite, so the plain connection sees every tenant.)
-            _ => claim_publish_mark(&self.db, publisher, limit, false).await,
+            _ => claim_publish_mark(&self.db, publisher, limit, Claim::ReadThenMark).await,
         }
     }
 

@@ -122,6 +122,41 @@ async fn an_unconfirmed_event_stays_pending_and_is_published_later(backend: Back
     assert_each_once_in_aggregate_order(&all, expected);
 }
 
+/// Never answers: a broker that hangs until the round is given up.
+struct Hangs;
+
+#[async_trait]
+impl EventPublisher for Hangs {
+    async fn publish(&self, _: &[EventEnvelope]) -> PublishOutcome {
+        std::future::pending().await
+    }
+}
+
+on_both_databases!(a_round_cut_off_mid_publish_leaves_its_events_pending);
+
+/// On PostgreSQL the claim marks events published before they go out; a round that never
+/// finishes must roll those marks back, so every event is still delivered.
+async fn a_round_cut_off_mid_publish_leaves_its_events_pending(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let t = tenant(&db).await;
+    let expected = seed(&db, t, 5, 1).await;
+    let cut = tokio::time::timeout(Duration::from_millis(300), db.store.relay_round(&Hangs, 50));
+    assert!(cut.await.is_err(), "the hanging publish was cut off");
+    assert_eq!(db.store.outbox_backlog().await.unwrap().0, expected as u64);
+    let healthy = Recorder::default();
+    // The abandoned transaction's rollback reaches the server in the background; until then
+    // its rows are skipped as locked.
+    for _ in 0..100 {
+        db.store.relay_round(&healthy, 50).await.unwrap();
+        if healthy.seen.lock().unwrap().len() >= expected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_each_once_in_aggregate_order(&healthy.seen.lock().unwrap(), expected);
+    assert_eq!(db.store.outbox_backlog().await.unwrap().0, 0);
+}
+
 /// Several relays may run at once on PostgreSQL (`FOR UPDATE SKIP LOCKED`): each event is
 /// published once, and each aggregate's events in version order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
