@@ -570,7 +570,7 @@ impl Report {
             "`{} serve` spawned on a fresh SQLite file (migrations included), logs to /dev/null, \
              timed until `GET /health` answers 200; {} fresh start(s). Memory from `/proc/<pid>/status`: \
              VmRSS 1 s after start, then after {:.0} s of order placement from {} clients \
-             ({:.0} orders/s, p99 {:.1} ms), VmRSS and VmHWM (peak).\n\n\
+             ({:.0} orders/s, p99 {:.1} ms, {} answers other than 201), VmRSS and VmHWM (peak).\n\n\
              | Start-up median | min | max | VmRSS idle | VmRSS after load | VmHWM (peak) |\n\
              |---:|---:|---:|---:|---:|---:|\n\
              | {median:.0} ms | {:.0} ms | {:.0} ms | {:.1} MiB | {:.1} MiB | {:.1} MiB |\n",
@@ -580,6 +580,7 @@ impl Report {
             s.load.clients,
             s.load.throughput,
             s.load.latency.p99_ms,
+            s.load.error_count,
             sorted[0],
             sorted[sorted.len() - 1],
             mib(s.rss_idle_kib),
