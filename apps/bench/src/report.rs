@@ -78,22 +78,25 @@ fn rate_ratio((t, p): &(&LoadResult, &PgbenchResult)) -> f64 {
     t.throughput / p.tps
 }
 
-/// The middle value (the lower of the two middle ones for an even count).
-fn median(mut values: Vec<f64>) -> Option<f64> {
-    values.sort_by(f64::total_cmp);
-    values.get(values.len().saturating_sub(1) / 2).copied()
+/// The middle item by `key` (the lower of the two middle ones for an even count).
+fn median_by<T: Copy>(mut items: Vec<T>, key: impl Fn(&T) -> f64) -> Option<T> {
+    items.sort_by(|a, b| key(a).total_cmp(&key(b)));
+    items.get(items.len().saturating_sub(1) / 2).copied()
 }
 
 /// The round at `clients` whose Tote ÷ pgbench ratio is the median of the rounds.
 pub fn median_round(rows: &[CeilingRow], clients: usize) -> Option<(&LoadResult, &PgbenchResult)> {
-    let mut rounds = rounds_at(rows, clients);
-    rounds.sort_by(|a, b| rate_ratio(a).total_cmp(&rate_ratio(b)));
-    rounds.get(rounds.len().saturating_sub(1) / 2).copied()
+    median_by(rounds_at(rows, clients), rate_ratio)
+}
+
+/// Whether the tables must name each row's round.
+fn several_rounds(rows: &[CeilingRow]) -> bool {
+    rows.iter().any(|r| r.round > 1)
 }
 
 /// How a row is named in the tables: its client count, and its round when there are several.
 fn row_label(rows: &[CeilingRow], r: &CeilingRow) -> String {
-    if rows.iter().any(|other| other.round > 1) {
+    if several_rounds(rows) {
         format!("{} (round {})", r.clients, r.round)
     } else {
         r.clients.to_string()
@@ -199,11 +202,12 @@ impl Report {
             p.tps,
             met(ratio >= RATIO_TARGET),
         );
-        let cpu = median(
+        let cpu = median_by(
             rounds
                 .iter()
                 .filter_map(|(t, p)| Some(p.cpu_ms_per_transaction? / t.cpu_ms_per_request?))
                 .collect(),
+            |r| *r,
         );
         if let (Some(tote_cpu), Some(pg_cpu), Some(cpu)) =
             (t.cpu_ms_per_request, p.cpu_ms_per_transaction, cpu)
@@ -336,7 +340,7 @@ impl Report {
         let drains = rows
             .iter()
             .map(|r| {
-                let round = if rows.iter().any(|other| other.round > 1) {
+                let round = if several_rounds(rows) {
                     format!(", round {}", r.round)
                 } else {
                     String::new()

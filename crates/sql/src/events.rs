@@ -132,8 +132,6 @@ async fn claim(
     if ready.is_empty() {
         return Ok(Vec::new());
     }
-    // The lock re-checks `published_at` against the newest row version, so an event another
-    // relay published meanwhile is skipped.
     if how == Claim::ReadThenMark {
         return outbox_event::Entity::find()
             .filter(outbox_event::Column::Id.is_in(ready))
@@ -144,6 +142,8 @@ async fn claim(
             .await
             .map_err(store_err);
     }
+    // The lock re-checks `published_at` against the newest row version, so an event another
+    // relay published meanwhile is skipped.
     let mut locked = Query::select();
     locked
         .column(outbox_event::Column::Id)
