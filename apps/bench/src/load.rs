@@ -4,7 +4,8 @@
 //! is answered, which finds the saturation throughput. Paced (`rate`): the clients share one
 //! schedule of `rate` requests a second, and a latency runs from the request's scheduled
 //! time, not from when a late client got round to sending it — so a stall is counted in full
-//! (no coordinated omission, as in wrk2).
+//! (no coordinated omission, as in wrk2). `BENCH_TIMELINE=1` prints each run's latencies by
+//! quarter second.
 
 use crate::app::Api;
 use crate::error::{Context, Result};
@@ -52,6 +53,7 @@ pub struct LoadResult {
 
 struct ClientTally {
     hist: Histogram<u64>,
+    timeline: Vec<(f64, f64)>,
     ok: u64,
     errors: BTreeMap<String, u64>,
     totals: BTreeMap<String, u64>,
@@ -84,6 +86,7 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
                 let mut rng = StdRng::seed_from_u64(0x70_7e + i as u64);
                 let mut t = ClientTally {
                     hist: stats::histogram(),
+                    timeline: Vec::new(),
                     ok: 0,
                     errors: BTreeMap::new(),
                     totals: BTreeMap::new(),
@@ -111,6 +114,10 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
                     *t.totals.entry(key).or_default() += 1;
                     if done_at >= measure_from && done_at <= end {
                         stats::record(&mut t.hist, done_at - sent_at);
+                        t.timeline.push((
+                            (done_at - measure_from).as_secs_f64(),
+                            (done_at - sent_at).as_secs_f64() * 1000.0,
+                        ));
                         match outcome {
                             Ok(_) => t.ok += 1,
                             Err(kind) => *t.errors.entry(kind).or_default() += 1,
@@ -134,8 +141,10 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
         offered: spec.rate,
         cpu_ms_per_request: None,
     };
+    let mut timeline = Vec::new();
     for task in tasks {
         let t = task.await.context(|| "a load client panicked".to_owned())?;
+        timeline.extend(t.timeline.iter().copied());
         hist.add(&t.hist)
             .context(|| "merging histograms".to_owned())?;
         result.ok_count += t.ok;
@@ -147,12 +156,35 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
             *result.totals.entry(k).or_default() += v;
         }
     }
+    if std::env::var_os("BENCH_TIMELINE").is_some() {
+        print_timeline(timeline);
+    }
     result.latency = Latency::of(&hist);
     result.throughput = result.ok_count as f64 / result.window_s;
     if let Ok((before, after)) = cpu_window.await {
         result.cpu_ms_per_request = crate::cpu::ms_per(before, after, result.ok_count);
     }
     Ok(result)
+}
+
+/// Diagnosis (`BENCH_TIMELINE=1`): the window's latencies by quarter second on stderr, which
+/// shows whether a tail is a steady queue or one stall and its backlog.
+fn print_timeline(timeline: Vec<(f64, f64)>) {
+    let mut quarters: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
+    for (at, ms) in timeline {
+        quarters.entry((at * 4.0) as u64).or_default().push(ms);
+    }
+    for (q, mut v) in quarters {
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        eprintln!(
+            "t={:5.2} s  n={n:4}  p50 {:7.1} ms  p99 {:7.1} ms  max {:7.1} ms",
+            q as f64 / 4.0,
+            v[n / 2],
+            v[(n * 99 / 100).min(n - 1)],
+            v[n - 1]
+        );
+    }
 }
 
 /// One request: `Ok(order status)` for a 201, `Err(kind)` otherwise.

@@ -85,6 +85,32 @@ pub async fn history(api: &Api, skus: Arc<Vec<String>>, url: &str, secs: u64) ->
     drain(url).await.map(|_| ())
 }
 
+/// Before a paced run: `clients` closed-loop clients for `secs` seconds (at least one),
+/// unmeasured, then the consumers catch up. A freshly started app opens its connections as
+/// load arrives, and a vacuum has just made every connection plan its statements again; a
+/// closed loop absorbs that, while a paced schedule would carry it into the measured window
+/// as a backlog that drains only at the spare rate (seconds at 1 s latencies, as measured).
+pub async fn prime(
+    api: &Api,
+    skus: Arc<Vec<String>>,
+    url: &str,
+    clients: usize,
+    secs: u64,
+) -> Result<()> {
+    let spec = LoadSpec {
+        clients,
+        duration: std::time::Duration::from_secs(secs.max(1)),
+        warmup: std::time::Duration::ZERO,
+        rate: None,
+    };
+    crate::progress!(
+        "priming: {clients} clients for {} s, unmeasured",
+        spec.duration.as_secs()
+    );
+    load::run(api, "/api/v1/orders", &spec, random_order(skus)).await?;
+    drain(url).await.map(|_| ())
+}
+
 /// How far the event consumers were behind when a load run ended.
 #[derive(Debug, Clone)]
 pub struct Drain {

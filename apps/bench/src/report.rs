@@ -330,7 +330,9 @@ impl Report {
             "\nThe paced rows offer a fixed rate from {HEADLINE_CLIENTS} clients on one shared \
              schedule: {RATIO_TARGET} × pgbench's (the target), and half of Tote's own maximum (an \
              ordinary busy day). Their latencies run from each order's scheduled time, so a stall \
-             counts in full.\n\n\
+             counts in full. Before each, {HEADLINE_CLIENTS} closed-loop clients place orders \
+             for the warm-up time, unmeasured, and the consumers catch up, so the app's \
+             connections are open and their plans made again after the vacuum.\n\n\
              The event consumers (analytics, webhook fan-out, notifications, backorder fills) run in \
              the app, as in `make run`, and share the machine. After each run the benchmark waits \
              until they have handled every event before pgbench starts:\n\n\

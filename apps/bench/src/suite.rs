@@ -352,6 +352,14 @@ async fn ceiling_on(
             ..options.load(crate::report::HEADLINE_CLIENTS)
         };
         orders::vacuum(&db.url).await?;
+        orders::prime(
+            &api,
+            skus.clone(),
+            &db.url,
+            crate::report::HEADLINE_CLIENTS,
+            options.warmup,
+        )
+        .await?;
         let load = orders::place(&api, skus.clone(), &spec).await?;
         let drain = orders::drain(&db.url).await?;
         Ok(PacedRun { load, drain })
