@@ -38,8 +38,7 @@ pub struct Options {
     /// ratio: this machine's speed drifts between runs, and alternating pairs cancel most of it.
     #[arg(long, default_value_t = 3)]
     pub rounds: usize,
-    /// The app's database pool in the placement runs (default: one connection per client, at
-    /// least 16).
+    /// The app's database pool in the placement runs (default: the app's own default, 16).
     #[arg(long)]
     pub pool: Option<u32>,
     #[arg(long, default_value_t = 64)]
@@ -178,9 +177,10 @@ async fn run(options: &Options, out: Option<&Path>, command: &str) -> Result<Rep
         skus: options.skus,
         pool: match options.pool {
             Some(n) => format!("a pool of {n} connections"),
-            None => "a pool of one connection per client (at least 16), as pgbench opens one \
-                     session per client"
-                .to_owned(),
+            None => format!(
+                "the app's default pool of {APP_DEFAULT_POOL} connections, whatever the number \
+                 of HTTP clients"
+            ),
         },
         ceiling: None,
         paced: Paced::default(),
@@ -270,21 +270,26 @@ async fn ceiling(admin: &PgPool, options: &Options) -> Result<(Vec<CeilingRow>, 
     rows
 }
 
-/// The app's pool for a run of `clients`: one connection per client (at least 16, the
-/// app's default), as pgbench opens one session per client. Fewer leave the CPU idle while
-/// every connection waits for its commit to reach the disk.
-pub fn pool_for(clients: usize, options: &Options) -> u32 {
-    options.pool.unwrap_or(clients.max(16) as u32)
+/// `TOTE_DATABASE_MAX_CONNECTIONS`' default.
+const APP_DEFAULT_POOL: u32 = 16;
+
+/// The app's pool in the placement runs: its default, as deployed, unless `--pool` says
+/// otherwise. One connection per HTTP client (64, as pgbench opens one session per client)
+/// cost more: in three alternating pairs at 64 clients an order took 2.0 ms of CPU with 16
+/// connections against 2.3–2.5 ms with 64, and p99 was 106–113 ms against 177–218 ms; 64
+/// backends on 2 cores spend the difference switching and waiting on each other's locks.
+/// 8 connections left the CPU idle while they waited for their commits (`--pool`, Dec 2026).
+pub fn pool_for(options: &Options) -> u32 {
+    options.pool.unwrap_or(APP_DEFAULT_POOL)
 }
 
-/// Starts the app with a pool for `clients`, pointing `api` at it.
+/// Starts the app with the placement runs' pool, pointing `api` at it.
 async fn start_for(
     db: &pg::Scratch,
     api: &mut app::Api,
-    clients: usize,
     options: &Options,
 ) -> Result<app::RunningApp> {
-    let running = app::start(&db.app_url, pool_for(clients, options)).await?;
+    let running = app::start(&db.app_url, pool_for(options)).await?;
     api.base = running.base.clone();
     Ok(running)
 }
@@ -317,7 +322,7 @@ async fn ceiling_on(
         .flat_map(|round| options.clients.iter().map(move |c| (round, c)))
     {
         orders::vacuum(&db.url).await?;
-        let running = start_for(db, &mut api, clients, options).await?;
+        let running = start_for(db, &mut api, options).await?;
         let tote = orders::place(&api, skus.clone(), &options.load(clients))
             .await
             .map_err(|e| e.to_string());
@@ -345,7 +350,7 @@ async fn ceiling_on(
     let median = crate::report::median_round(&rows, crate::report::HEADLINE_CLIENTS);
     let headline_tps = median.map(|(_, p)| p.tps);
     let headline_own = median.map(|(t, _)| t.throughput);
-    let running = start_for(db, &mut api, crate::report::HEADLINE_CLIENTS, options).await?;
+    let running = start_for(db, &mut api, options).await?;
     let paced_run = async |rate: f64| -> Result<PacedRun> {
         let spec = LoadSpec {
             rate: Some(rate),
