@@ -69,6 +69,7 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
     let measure_from = start + spec.warmup;
     let end = measure_from + spec.duration;
     let (clients, rate) = (spec.clients, spec.rate);
+    let keep_timeline = std::env::var_os("BENCH_TIMELINE").is_some();
     // The machine's CPU over exactly the measured window.
     let cpu_window = tokio::spawn(async move {
         tokio::time::sleep_until(measure_from.into()).await;
@@ -114,10 +115,12 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
                     *t.totals.entry(key).or_default() += 1;
                     if done_at >= measure_from && done_at <= end {
                         stats::record(&mut t.hist, done_at - sent_at);
-                        t.timeline.push((
-                            (done_at - measure_from).as_secs_f64(),
-                            (done_at - sent_at).as_secs_f64() * 1000.0,
-                        ));
+                        if keep_timeline {
+                            t.timeline.push((
+                                (done_at - measure_from).as_secs_f64(),
+                                (done_at - sent_at).as_secs_f64() * 1000.0,
+                            ));
+                        }
                         match outcome {
                             Ok(_) => t.ok += 1,
                             Err(kind) => *t.errors.entry(kind).or_default() += 1,
@@ -156,7 +159,7 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
             *result.totals.entry(k).or_default() += v;
         }
     }
-    if std::env::var_os("BENCH_TIMELINE").is_some() {
+    if keep_timeline {
         print_timeline(timeline);
     }
     result.latency = Latency::of(&hist);

@@ -70,19 +70,7 @@ pub async fn place(api: &Api, skus: Arc<Vec<String>>, spec: &LoadSpec) -> Result
 /// change — on this machine, with autovacuum off, until the next [`vacuum`]. A real store
 /// has history and autovacuum; the benchmark's first run must too.
 pub async fn history(api: &Api, skus: Arc<Vec<String>>, url: &str, secs: u64) -> Result<()> {
-    let spec = LoadSpec {
-        clients: 16,
-        duration: std::time::Duration::from_secs(secs.max(1)),
-        warmup: std::time::Duration::ZERO,
-        rate: None,
-    };
-    crate::progress!(
-        "placing a history of orders for {} s",
-        spec.duration.as_secs()
-    );
-    let result = load::run(api, "/api/v1/orders", &spec, random_order(skus)).await?;
-    crate::progress!("  {} orders", (result.throughput * result.window_s).round());
-    drain(url).await.map(|_| ())
+    unmeasured("placing a history of orders", api, skus, url, 16, secs).await
 }
 
 /// Before a paced run: `clients` closed-loop clients for `secs` seconds (at least one),
@@ -97,6 +85,19 @@ pub async fn prime(
     clients: usize,
     secs: u64,
 ) -> Result<()> {
+    unmeasured("priming", api, skus, url, clients, secs).await
+}
+
+/// `clients` closed-loop clients for `secs` seconds (at least one), unmeasured; then the
+/// consumers catch up.
+async fn unmeasured(
+    what: &str,
+    api: &Api,
+    skus: Arc<Vec<String>>,
+    url: &str,
+    clients: usize,
+    secs: u64,
+) -> Result<()> {
     let spec = LoadSpec {
         clients,
         duration: std::time::Duration::from_secs(secs.max(1)),
@@ -104,10 +105,11 @@ pub async fn prime(
         rate: None,
     };
     crate::progress!(
-        "priming: {clients} clients for {} s, unmeasured",
+        "{what}: {clients} clients for {} s, unmeasured",
         spec.duration.as_secs()
     );
-    load::run(api, "/api/v1/orders", &spec, random_order(skus)).await?;
+    let result = load::run(api, "/api/v1/orders", &spec, random_order(skus)).await?;
+    crate::progress!("  {} orders", (result.throughput * result.window_s).round());
     drain(url).await.map(|_| ())
 }
 

@@ -270,8 +270,7 @@ async fn ceiling(admin: &PgPool, options: &Options) -> Result<(Vec<CeilingRow>, 
     rows
 }
 
-/// `TOTE_DATABASE_MAX_CONNECTIONS`' default.
-const APP_DEFAULT_POOL: u32 = 16;
+const APP_DEFAULT_POOL: u32 = tote::config::DEFAULT_DATABASE_MAX_CONNECTIONS;
 
 /// The app's pool in the placement runs: its default, as deployed, unless `--pool` says
 /// otherwise. One connection per HTTP client (64, as pgbench opens one session per client)

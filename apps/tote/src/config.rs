@@ -93,6 +93,8 @@ pub const DEFAULT_MAIL_FROM: &str = "Tote <noreply@localhost>";
 pub const DEFAULT_MAIL_DIR: &str = "data/mail";
 pub const DEFAULT_EASYPOST_URL: &str = "https://api.easypost.com";
 
+/// `TOTE_DATABASE_MAX_CONNECTIONS` when unset.
+pub const DEFAULT_DATABASE_MAX_CONNECTIONS: u32 = 16;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tote.db?mode=rwc";
 
 #[derive(Debug, thiserror::Error)]
@@ -152,7 +154,7 @@ impl Settings {
             database_max_connections: parse(
                 "TOTE_DATABASE_MAX_CONNECTIONS",
                 lookup("TOTE_DATABASE_MAX_CONNECTIONS"),
-                16,
+                DEFAULT_DATABASE_MAX_CONNECTIONS,
             )?,
             amqp_url: lookup("AMQP_URL")
                 .filter(|v| !v.trim().is_empty())
