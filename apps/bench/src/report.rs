@@ -22,7 +22,7 @@ pub struct CeilingRow {
     pub pgbench: Result<PgbenchResult, String>,
 }
 
-/// One paced run at [`HEADLINE_CLIENTS`].
+/// One paced run at the headline client count.
 pub struct PacedRun {
     pub load: LoadResult,
     pub drain: Drain,
@@ -48,6 +48,9 @@ pub struct Report {
     pub skus: usize,
     /// The app's database pool in the placement runs, in words.
     pub pool: String,
+    /// The client count the headline and the paced runs are at ([`HEADLINE_CLIENTS`] when it
+    /// was measured; the smoke run's only count otherwise).
+    pub headline_clients: usize,
     pub ceiling: Outcome<Vec<CeilingRow>>,
     pub paced: Paced,
     pub contention: Outcome<ContentionResult>,
@@ -62,6 +65,16 @@ pub const RATIO_TARGET: f64 = 0.5;
 pub const P99_TARGET_MS: f64 = 25.0;
 pub const SCALE_P95_TARGET_MS: f64 = 10.0;
 pub const HEADLINE_CLIENTS: usize = 64;
+
+/// The client count the headline reads: [`HEADLINE_CLIENTS`] when it is among `clients`, else
+/// the largest of them (a short smoke run measures only a few clients but still paces them).
+pub fn headline_clients(clients: &[usize]) -> usize {
+    if clients.contains(&HEADLINE_CLIENTS) {
+        HEADLINE_CLIENTS
+    } else {
+        clients.iter().copied().max().unwrap_or(HEADLINE_CLIENTS)
+    }
+}
 
 /// Each round at `clients` in which both Tote and pgbench produced numbers.
 fn rounds_at(rows: &[CeilingRow], clients: usize) -> Vec<(&LoadResult, &PgbenchResult)> {
@@ -173,16 +186,17 @@ impl Report {
     }
 
     fn headline(&self, o: &mut String) {
+        let n = self.headline_clients;
         let _ = writeln!(o, "## Headline\n");
         let rows = match &self.ceiling {
             Some(Ok(rows)) => rows.as_slice(),
             _ => &[],
         };
-        let Some((t, p)) = median_round(rows, HEADLINE_CLIENTS) else {
-            let _ = writeln!(o, "No result at {HEADLINE_CLIENTS} clients (see below).\n");
+        let Some((t, p)) = median_round(rows, self.headline_clients) else {
+            let _ = writeln!(o, "No result at {n} clients (see below).\n");
             return;
         };
-        let rounds = rounds_at(rows, HEADLINE_CLIENTS);
+        let rounds = rounds_at(rows, self.headline_clients);
         let ratio = t.throughput / p.tps;
         let mut each: Vec<f64> = rounds.iter().map(rate_ratio).collect();
         each.sort_by(f64::total_cmp);
@@ -193,7 +207,7 @@ impl Report {
             .join(", ");
         let _ = writeln!(
             o,
-            "- **Throughput:** at {HEADLINE_CLIENTS} clients, as fast as they can go, in the median \
+            "- **Throughput:** at {n} clients, as fast as they can go, in the median \
              of {} rounds Tote placed **{:.0} orders/s** over HTTP against pgbench's **{:.0} TPC-B \
              tps** on the same server: a ratio of **{ratio:.2}** (each round: {each}; target ≥ \
              {RATIO_TARGET}: {}).",
@@ -226,7 +240,7 @@ impl Report {
                     paced.load.throughput >= 0.98 * offered && paced.load.error_count == 0;
                 let _ = writeln!(
                     o,
-                    "- **Latency at that ratio:** {HEADLINE_CLIENTS} clients offering {RATIO_TARGET} × \
+                    "- **Latency at that ratio:** {n} clients offering {RATIO_TARGET} × \
                      pgbench's rate ({offered:.0} orders/s) got **{:.0} orders/s** answered ({}) \
                      with p99 **{:.1} ms**, measured from each order's scheduled time (target ≤ \
                      {P99_TARGET_MS} ms: {}).",
@@ -250,7 +264,7 @@ impl Report {
         if let Some(Ok(half)) = &self.paced.half_own {
             let _ = writeln!(
                 o,
-                "- **At half its own maximum** ({:.0} orders/s offered from {HEADLINE_CLIENTS} \
+                "- **At half its own maximum** ({:.0} orders/s offered from {n} \
                  clients), Tote answered {:.0} orders/s with p50 {:.1} ms, p99 **{:.1} ms**.",
                 half.load.offered.unwrap_or_default(),
                 half.load.throughput,
@@ -260,7 +274,7 @@ impl Report {
         }
         let _ = writeln!(
             o,
-            "- Flat out, {HEADLINE_CLIENTS} closed-loop clients wait their turn: p99 **{:.1} ms** \
+            "- Flat out, {n} closed-loop clients wait their turn: p99 **{:.1} ms** \
              (pgbench's own is {:.1} ms). By Little's law a closed loop of N clients at X/s has a \
              mean latency of N / X, so a p99 target is only meaningful at a set rate, as above.\n",
             t.latency.p99_ms, p.latency.p99_ms,
@@ -281,6 +295,7 @@ impl Report {
     }
 
     fn ceiling(&self, o: &mut String) {
+        let n = self.headline_clients;
         let _ = writeln!(
             o,
             "## 1. Order placement over HTTP on PostgreSQL\n\n\
@@ -327,10 +342,10 @@ impl Report {
         }
         let _ = writeln!(
             o,
-            "\nThe paced rows offer a fixed rate from {HEADLINE_CLIENTS} clients on one shared \
+            "\nThe paced rows offer a fixed rate from {n} clients on one shared \
              schedule: {RATIO_TARGET} × pgbench's (the target), and half of Tote's own maximum (an \
              ordinary busy day). Their latencies run from each order's scheduled time, so a stall \
-             counts in full. Before each, {HEADLINE_CLIENTS} closed-loop clients place orders \
+             counts in full. Before each, {n} closed-loop clients place orders \
              for the warm-up time, unmeasured, and the consumers catch up, so the app's \
              connections are open and their plans made again after the vacuum.\n\n\
              The event consumers (analytics, webhook fan-out, notifications, backorder fills) run in \
@@ -629,4 +644,18 @@ fn load_row(o: &mut String, label: &str, t: &LoadResult) {
 
 fn ms(value: Option<f64>) -> String {
     value.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.2}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_headline_reads_64_clients_when_they_were_measured_else_the_most_measured() {
+        assert_eq!(headline_clients(&[16, 64]), 64);
+        assert_eq!(headline_clients(&[64, 128]), 64);
+        assert_eq!(headline_clients(&[4]), 4);
+        assert_eq!(headline_clients(&[8, 32]), 32);
+        assert_eq!(headline_clients(&[]), HEADLINE_CLIENTS);
+    }
 }

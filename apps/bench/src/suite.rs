@@ -175,6 +175,7 @@ async fn run(options: &Options, out: Option<&Path>, command: &str) -> Result<Rep
         pgbench_scale: options.pgbench_scale,
         rounds: options.rounds.max(1),
         skus: options.skus,
+        headline_clients: crate::report::headline_clients(&options.clients),
         pool: match options.pool {
             Some(n) => format!("a pool of {n} connections"),
             None => format!(
@@ -346,24 +347,18 @@ async fn ceiling_on(
         });
     }
     // The paced runs take their rates from the median round, as the headline does.
-    let median = crate::report::median_round(&rows, crate::report::HEADLINE_CLIENTS);
+    let headline = crate::report::headline_clients(&options.clients);
+    let median = crate::report::median_round(&rows, headline);
     let headline_tps = median.map(|(_, p)| p.tps);
     let headline_own = median.map(|(t, _)| t.throughput);
     let running = start_for(db, &mut api, options).await?;
     let paced_run = async |rate: f64| -> Result<PacedRun> {
         let spec = LoadSpec {
             rate: Some(rate),
-            ..options.load(crate::report::HEADLINE_CLIENTS)
+            ..options.load(headline)
         };
         orders::vacuum(&db.url).await?;
-        orders::prime(
-            &api,
-            skus.clone(),
-            &db.url,
-            crate::report::HEADLINE_CLIENTS,
-            options.warmup,
-        )
-        .await?;
+        orders::prime(&api, skus.clone(), &db.url, headline, options.warmup).await?;
         let load = orders::place(&api, skus.clone(), &spec).await?;
         let drain = orders::drain(&db.url).await?;
         Ok(PacedRun { load, drain })
@@ -501,6 +496,18 @@ fn produced_numbers(report: &Report) -> Result<()> {
                         .is_ok_and(|p| p.tps > 0.0 && p.latency.count > 0)
             }) => {}
         _ => missing.push("order placement on PostgreSQL / pgbench"),
+    }
+    for (what, run) in [
+        ("paced order placement at the target", &report.paced.target),
+        (
+            "paced order placement at half of Tote's maximum",
+            &report.paced.half_own,
+        ),
+    ] {
+        match run {
+            Some(Ok(r)) if placed(&r.load) && r.load.offered.is_some() => {}
+            _ => missing.push(what),
+        }
     }
     match &report.contention {
         Some(Ok(c)) if c.allocated_orders > 0 && c.no_oversell() => {}
