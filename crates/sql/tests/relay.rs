@@ -188,3 +188,40 @@ async fn two_relays_on_postgres_publish_each_event_once_in_aggregate_order() {
     }
     assert_each_once_in_aggregate_order(&recorder.seen.lock().unwrap(), expected);
 }
+
+on_both_databases!(an_event_waits_for_an_earlier_version_that_sits_outside_the_claim_window);
+
+/// The claim reads a window of the oldest pending ids, but an aggregate's earlier version can
+/// carry a later id (written by a process whose clock is behind) and sit beyond that window:
+/// the later version must still wait for it.
+async fn an_event_waits_for_an_earlier_version_that_sits_outside_the_claim_window(
+    backend: Backend,
+) {
+    let db = TestDb::new(backend).await;
+    let t = tenant(&db).await;
+    let aggregate = uuid::Uuid::now_v7();
+    let event = |aggregate, version| {
+        EventEnvelope::new(
+            "order.updated",
+            t,
+            Utc::now(),
+            "order",
+            aggregate,
+            version,
+            json!({ "v": version }),
+            None,
+        )
+    };
+    // Ids are time-ordered: version 2 gets the oldest id, version 1 the newest.
+    let mut events = vec![event(aggregate, 2)];
+    events.extend((0..10).map(|_| event(uuid::Uuid::now_v7(), 1)));
+    events.push(event(aggregate, 1));
+    assert!(events[0].id < events[11].id);
+    db.store.append_outbox(&events).await.unwrap();
+    let recorder = Recorder::default();
+    // One event a round: the window is five ids, so version 1 stays outside it for a while.
+    while db.store.relay_round(&recorder, 1).await.unwrap().claimed > 0 {}
+    let seen = recorder.seen.lock().unwrap();
+    assert_each_once_in_aggregate_order(&seen, events.len());
+    assert_ne!(seen[0].id, events[0].id, "version 2 went out first");
+}
