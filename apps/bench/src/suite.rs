@@ -371,8 +371,10 @@ async fn ceiling_on(
                 .map_err(|e| e.to_string()),
         );
     }
-    // What a seller sees on an ordinary busy day: half of what Tote can do flat out.
+    // How hard Tote can be driven, and what a seller sees on an ordinary busy day.
     if let Some(own) = headline_own {
+        let busy = crate::report::BUSY_SHARE * own;
+        paced.busy_own = Some(paced_run(busy).await.map_err(|e| e.to_string()));
         paced.half_own = Some(paced_run(own / 2.0).await.map_err(|e| e.to_string()));
     }
     stop(admin, db, running).await?;
@@ -446,6 +448,14 @@ fn failures(report: &Report) -> Result<()> {
     note(
         "paced order placement at the target",
         report.paced.target.as_ref().and_then(|r| r.as_ref().err()),
+    );
+    note(
+        "paced order placement at the busy share of Tote's own maximum",
+        report
+            .paced
+            .busy_own
+            .as_ref()
+            .and_then(|r| r.as_ref().err()),
     );
     note(
         "paced order placement at half of Tote's own maximum",
