@@ -38,6 +38,20 @@ pub struct Paced {
     pub half_own: Outcome<PacedRun>,
 }
 
+impl Paced {
+    /// Every paced run, each named by its rate.
+    pub fn runs(&self) -> [(String, &Outcome<PacedRun>); 3] {
+        [
+            ("target".to_owned(), &self.target),
+            (
+                format!("{:.0} % of Tote's maximum", 100.0 * BUSY_SHARE),
+                &self.busy_own,
+            ),
+            ("half of Tote's maximum".to_owned(), &self.half_own),
+        ]
+    }
+}
+
 /// The share of Tote's own maximum of the "busy" paced run: a queue's tail grows steeply past
 /// it, so it shows whether a missed latency target is a queue or a stall.
 pub const BUSY_SHARE: f64 = 0.8;
@@ -198,11 +212,11 @@ impl Report {
             Some(Ok(rows)) => rows.as_slice(),
             _ => &[],
         };
-        let Some((t, p)) = median_round(rows, self.headline_clients) else {
+        let Some((t, p)) = median_round(rows, n) else {
             let _ = writeln!(o, "No result at {n} clients (see below).\n");
             return;
         };
-        let rounds = rounds_at(rows, self.headline_clients);
+        let rounds = rounds_at(rows, n);
         let ratio = t.throughput / p.tps;
         let mut each: Vec<f64> = rounds.iter().map(rate_ratio).collect();
         each.sort_by(f64::total_cmp);
@@ -295,19 +309,13 @@ impl Report {
 
     /// The paced runs that produced numbers, each with what its rate was.
     fn paced_runs(&self) -> impl Iterator<Item = (String, &PacedRun)> {
-        [
-            ("target".to_owned(), &self.paced.target),
-            (
-                format!("{:.0} % of Tote's maximum", 100.0 * BUSY_SHARE),
-                &self.paced.busy_own,
-            ),
-            ("half of Tote's maximum".to_owned(), &self.paced.half_own),
-        ]
-        .into_iter()
-        .filter_map(|(what, run)| match run {
-            Some(Ok(run)) => Some((what, run)),
-            _ => None,
-        })
+        self.paced
+            .runs()
+            .into_iter()
+            .filter_map(|(what, run)| match run {
+                Some(Ok(run)) => Some((what, run)),
+                _ => None,
+            })
     }
 
     fn ceiling(&self, o: &mut String) {

@@ -445,26 +445,12 @@ fn failures(report: &Report) -> Result<()> {
             );
         }
     }
-    note(
-        "paced order placement at the target",
-        report.paced.target.as_ref().and_then(|r| r.as_ref().err()),
-    );
-    note(
-        "paced order placement at the busy share of Tote's own maximum",
-        report
-            .paced
-            .busy_own
-            .as_ref()
-            .and_then(|r| r.as_ref().err()),
-    );
-    note(
-        "paced order placement at half of Tote's own maximum",
-        report
-            .paced
-            .half_own
-            .as_ref()
-            .and_then(|r| r.as_ref().err()),
-    );
+    for (what, run) in report.paced.runs() {
+        note(
+            &format!("paced order placement ({what})"),
+            run.as_ref().and_then(|r| r.as_ref().err()),
+        );
+    }
     note(
         "contention",
         report.contention.as_ref().and_then(|r| r.as_ref().err()),
