@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::num::NonZeroUsize;
 
 /// A value that must never appear in logs (it may carry a password).
 #[derive(Clone, PartialEq, Eq)]
@@ -37,6 +38,8 @@ pub struct Settings {
     pub database_url: Secret,
     /// `TOTE_DATABASE_MAX_CONNECTIONS`: PostgreSQL pool size.
     pub database_max_connections: u32,
+    /// `TOTE_HTTP_WORKERS`: HTTP worker threads. Default: two per CPU core (ADR 020).
+    pub http_workers: NonZeroUsize,
     /// `AMQP_URL`: RabbitMQ. Unset: events are delivered in-process.
     pub amqp_url: Option<Secret>,
     /// `TOTE_LOG_FORMAT`: `pretty` (default) or `json`.
@@ -95,6 +98,14 @@ pub const DEFAULT_EASYPOST_URL: &str = "https://api.easypost.com";
 
 /// `TOTE_DATABASE_MAX_CONNECTIONS` when unset.
 pub const DEFAULT_DATABASE_MAX_CONNECTIONS: u32 = 16;
+/// Two HTTP workers per core. Each worker is one thread serving many connections, while the
+/// database serves each connection with a process of its own; where both share the cores, the
+/// scheduler's fairness per thread would give a two-thread app too small a share (ADR 020).
+pub fn default_http_workers() -> NonZeroUsize {
+    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    NonZeroUsize::new(cores.saturating_mul(2)).unwrap_or(NonZeroUsize::MIN)
+}
+
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tote.db?mode=rwc";
 
 #[derive(Debug, thiserror::Error)]
@@ -155,6 +166,11 @@ impl Settings {
                 "TOTE_DATABASE_MAX_CONNECTIONS",
                 lookup("TOTE_DATABASE_MAX_CONNECTIONS"),
                 DEFAULT_DATABASE_MAX_CONNECTIONS,
+            )?,
+            http_workers: parse(
+                "TOTE_HTTP_WORKERS",
+                lookup("TOTE_HTTP_WORKERS"),
+                default_http_workers(),
             )?,
             amqp_url: lookup("AMQP_URL")
                 .filter(|v| !v.trim().is_empty())
@@ -313,6 +329,16 @@ mod tests {
         assert!(s.jwt_keys.is_none());
         let err = settings(&[("TOTE_TENANT_RATE_PER_MINUTE", "lots")]).unwrap_err();
         assert!(err.to_string().contains("TOTE_TENANT_RATE_PER_MINUTE"));
+    }
+
+    #[test]
+    fn http_workers_default_to_two_per_core_and_zero_is_refused() {
+        let cores = std::thread::available_parallelism().unwrap().get();
+        assert_eq!(settings(&[]).unwrap().http_workers.get(), 2 * cores);
+        let s = settings(&[("TOTE_HTTP_WORKERS", "3")]).unwrap();
+        assert_eq!(s.http_workers.get(), 3);
+        let err = settings(&[("TOTE_HTTP_WORKERS", "0")]).unwrap_err();
+        assert!(err.to_string().contains("TOTE_HTTP_WORKERS"));
     }
 
     #[test]

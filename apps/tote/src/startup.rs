@@ -170,6 +170,7 @@ impl Application {
                 shipping,
             ),
             settings.max_body_bytes,
+            settings.http_workers.get(),
         )
         .map_err(|source| StartupError::Bind {
             addr: settings.http_addr.to_string(),
@@ -263,7 +264,12 @@ pub fn consumer_names(store: &SqlStore, notifier: &Arc<dyn Notifier>) -> Vec<&'s
         .collect()
 }
 
-fn serve(listener: TcpListener, state: AppState, max_body: usize) -> std::io::Result<Server> {
+fn serve(
+    listener: TcpListener,
+    state: AppState,
+    max_body: usize,
+    workers: usize,
+) -> std::io::Result<Server> {
     let http_metrics = state.metrics.http.clone();
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
@@ -287,6 +293,7 @@ fn serve(listener: TcpListener, state: AppState, max_body: usize) -> std::io::Re
             .default_service(web::to(not_found))
     })
     .client_request_timeout(Duration::from_secs(10))
+    .workers(workers)
     .shutdown_timeout(10)
     .listen(listener)?
     .run();
