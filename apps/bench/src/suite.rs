@@ -493,16 +493,11 @@ fn produced_numbers(report: &Report) -> Result<()> {
             }) => {}
         _ => missing.push("order placement on PostgreSQL / pgbench"),
     }
-    for (what, run) in [
-        ("paced order placement at the target", &report.paced.target),
-        (
-            "paced order placement at half of Tote's maximum",
-            &report.paced.half_own,
-        ),
-    ] {
+    let mut paced_missing = Vec::new();
+    for (rate, run) in report.paced.runs() {
         match run {
             Some(Ok(r)) if placed(&r.load) && r.load.offered.is_some() => {}
-            _ => missing.push(what),
+            _ => paced_missing.push(format!("paced order placement ({rate})")),
         }
     }
     match &report.contention {
@@ -527,6 +522,10 @@ fn produced_numbers(report: &Report) -> Result<()> {
             if !s.starts_ms.is_empty() && s.rss_idle_kib > 0 && s.hwm_after_load_kib > 0 => {}
         _ => missing.push("start-up and memory"),
     }
+    let missing: Vec<String> = paced_missing
+        .into_iter()
+        .chain(missing.into_iter().map(str::to_owned))
+        .collect();
     if missing.is_empty() {
         Ok(())
     } else {
