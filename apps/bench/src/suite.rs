@@ -481,7 +481,7 @@ fn failures(report: &Report) -> Result<()> {
 
 /// The smoke's only assertions: each scenario ran and its numbers exist. No timings.
 fn produced_numbers(report: &Report) -> Result<()> {
-    let mut missing = Vec::new();
+    let mut missing: Vec<String> = Vec::new();
     let placed = |t: &LoadResult| t.ok_count > 0 && t.error_count == 0;
     match &report.ceiling {
         Some(Ok(rows))
@@ -491,41 +491,36 @@ fn produced_numbers(report: &Report) -> Result<()> {
                         .as_ref()
                         .is_ok_and(|p| p.tps > 0.0 && p.latency.count > 0)
             }) => {}
-        _ => missing.push("order placement on PostgreSQL / pgbench"),
+        _ => missing.push("order placement on PostgreSQL / pgbench".into()),
     }
-    let mut paced_missing = Vec::new();
     for (rate, run) in report.paced.runs() {
         match run {
             Some(Ok(r)) if placed(&r.load) && r.load.offered.is_some() => {}
-            _ => paced_missing.push(format!("paced order placement ({rate})")),
+            _ => missing.push(format!("paced order placement ({rate})")),
         }
     }
     match &report.contention {
         Some(Ok(c)) if c.allocated_orders > 0 && c.no_oversell() => {}
-        _ => missing.push("contention (allocations and the oversell proof)"),
+        _ => missing.push("contention (allocations and the oversell proof)".into()),
     }
     match &report.scale {
         Some(Ok(ScaleResult { reads, .. }))
             if !reads.is_empty() && reads.iter().all(|r| r.latency.count > 0 && r.errors == 0) => {}
-        _ => missing.push("scale reads"),
+        _ => missing.push("scale reads".into()),
     }
     match &report.sqlite {
         Some(Ok(t)) if placed(t) => {}
-        _ => missing.push("order placement on SQLite"),
+        _ => missing.push("order placement on SQLite".into()),
     }
     match &report.picking {
         Some(Ok(p)) if p.latency.count > 0 && p.pick_lines > 0 => {}
-        _ => missing.push("batch pick list"),
+        _ => missing.push("batch pick list".into()),
     }
     match &report.startup {
         Some(Ok(s))
             if !s.starts_ms.is_empty() && s.rss_idle_kib > 0 && s.hwm_after_load_kib > 0 => {}
-        _ => missing.push("start-up and memory"),
+        _ => missing.push("start-up and memory".into()),
     }
-    let missing: Vec<String> = paced_missing
-        .into_iter()
-        .chain(missing.into_iter().map(str::to_owned))
-        .collect();
     if missing.is_empty() {
         Ok(())
     } else {
