@@ -1,6 +1,6 @@
 use crate::entities::{idempotency_record, order as order_row, order_line, order_status_history};
 use crate::inventory_tx::{lock_hold, save_hold};
-use crate::write_behind::{Buffered, LedgerConn};
+use crate::write_behind::{Buffered, LedgerConn, insert_rows};
 use crate::{SqlStore, is_unique_violation, outbox, stock_ledger, store_err};
 use async_trait::async_trait;
 use inventory::allocation::LineRequest;
@@ -19,7 +19,7 @@ use order::{
 };
 use sea_orm::{
     ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Select,
+    QueryOrder, QuerySelect, Select,
 };
 use std::collections::HashMap;
 
@@ -343,10 +343,12 @@ impl OrderTransaction for SqlOrderTx {
     async fn insert_order(&mut self, o: &Order) -> Result<(), OrderError> {
         // Held back until the next read or the commit; a duplicate external id then fails
         // the commit, which `commit` maps to `DuplicateExternalId`.
-        let order = order_row::Entity::insert(order_columns(o)?).into_query();
-        self.tx.write(order.into()).await?;
-        let lines = order_line::Entity::insert_many(line_rows(o)).into_query();
-        self.tx.write(lines.into()).await?;
+        if let Some(order) = insert_rows([order_columns(o)?]) {
+            self.tx.write(order.into()).await?;
+        }
+        if let Some(lines) = insert_rows(line_rows(o)) {
+            self.tx.write(lines.into()).await?;
+        }
         Ok(())
     }
 
@@ -392,20 +394,20 @@ impl OrderTransaction for SqlOrderTx {
         if changes.is_empty() {
             return Ok(());
         }
-        let history = order_status_history::Entity::insert_many(changes.iter().map(|c| {
-            order_status_history::ActiveModel {
-                id: Set(uuid::Uuid::now_v7()),
-                tenant_id: Set(self.tenant.into_uuid()),
-                order_id: Set(order.into_uuid()),
-                from_status: Set(c.from.map(|s| s.as_str().to_owned())),
-                to_status: Set(c.to.as_str().to_owned()),
-                reason: Set(c.reason.clone()),
-                actor: Set(actor.to_owned()),
-                at: Set(c.at),
-            }
-        }))
-        .into_query();
-        self.tx.write(history.into()).await
+        let history = insert_rows(changes.iter().map(|c| order_status_history::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            tenant_id: Set(self.tenant.into_uuid()),
+            order_id: Set(order.into_uuid()),
+            from_status: Set(c.from.map(|s| s.as_str().to_owned())),
+            to_status: Set(c.to.as_str().to_owned()),
+            reason: Set(c.reason.clone()),
+            actor: Set(actor.to_owned()),
+            at: Set(c.at),
+        }));
+        match history {
+            Some(history) => self.tx.write(history.into()).await,
+            None => Ok(()),
+        }
     }
 
     async fn insert_shipment(&mut self, s: &Shipment) -> Result<(), StoreError> {
@@ -489,16 +491,17 @@ impl OrderTransaction for SqlOrderTx {
     async fn save_idempotency(&mut self, record: &IdempotencyRecord) -> Result<(), OrderError> {
         // Held back like the order; a key taken concurrently fails the commit, which `commit`
         // maps to `DuplicateIdempotencyKey`.
-        let insert = idempotency_record::Entity::insert(idempotency_record::ActiveModel {
+        let insert = insert_rows([idempotency_record::ActiveModel {
             tenant_id: Set(self.tenant.into_uuid()),
             key: Set(record.key.clone()),
             fingerprint: Set(record.fingerprint.clone()),
             resource_type: Set("order".into()),
             resource_id: Set(record.order_id.into_uuid()),
             created_at: Set(chrono::Utc::now()),
-        })
-        .into_query();
-        self.tx.write(insert.into()).await?;
+        }]);
+        if let Some(insert) = insert {
+            self.tx.write(insert.into()).await?;
+        }
         Ok(())
     }
 

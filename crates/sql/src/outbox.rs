@@ -2,13 +2,13 @@
 //! caused them, and a relay later hands them on and marks them published.
 
 use crate::entities::outbox_event;
-use crate::write_behind::LedgerConn;
+use crate::write_behind::{InsertRows, LedgerConn, Write, insert_rows};
 use crate::{SqlStore, store_err};
 use chrono::{DateTime, Utc};
 use kernel::{CorrelationId, EventEnvelope, EventId, StoreError, TenantId};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, sea_query::InsertStatement,
+    QuerySelect,
 };
 
 /// An event as stored, with whether it has been handed on yet.
@@ -25,7 +25,7 @@ pub(crate) async fn append(
     let Some(insert) = insert(events) else {
         return Ok(());
     };
-    conn.execute(conn.get_database_backend().build(&insert))
+    conn.execute(Write::from(insert).statement(conn.get_database_backend()))
         .await
         .map_err(store_err)?;
     Ok(())
@@ -42,25 +42,20 @@ pub(crate) async fn append_to(
     }
 }
 
-fn insert(events: &[EventEnvelope]) -> Option<InsertStatement> {
-    if events.is_empty() {
-        return None;
-    }
-    let insert =
-        outbox_event::Entity::insert_many(events.iter().map(|e| outbox_event::ActiveModel {
-            id: Set(e.id.into_uuid()),
-            tenant_id: Set(e.tenant_id.into_uuid()),
-            event_type: Set(e.event_type.clone()),
-            aggregate_type: Set(e.aggregate_type.clone()),
-            aggregate_id: Set(e.aggregate_id),
-            aggregate_version: Set(e.version),
-            payload: Set(e.payload.clone()),
-            correlation_id: Set(e.correlation_id.map(|c| c.0)),
-            occurred_at: Set(e.occurred_at),
-            published_at: Set(None),
-            traceparent: Set(e.traceparent.clone()),
-        }));
-    Some(insert.into_query())
+fn insert(events: &[EventEnvelope]) -> Option<InsertRows> {
+    insert_rows(events.iter().map(|e| outbox_event::ActiveModel {
+        id: Set(e.id.into_uuid()),
+        tenant_id: Set(e.tenant_id.into_uuid()),
+        event_type: Set(e.event_type.clone()),
+        aggregate_type: Set(e.aggregate_type.clone()),
+        aggregate_id: Set(e.aggregate_id),
+        aggregate_version: Set(e.version),
+        payload: Set(e.payload.clone()),
+        correlation_id: Set(e.correlation_id.map(|c| c.0)),
+        occurred_at: Set(e.occurred_at),
+        published_at: Set(None),
+        traceparent: Set(e.traceparent.clone()),
+    }))
 }
 
 pub(crate) fn to_row(m: outbox_event::Model) -> OutboxRow {

@@ -6,15 +6,15 @@
 use crate::entities::{allocation_rule, stock_allocation, stock_level, stock_movement};
 use crate::inventory::movement_row;
 use crate::store_err;
-use crate::write_behind::LedgerConn;
+use crate::write_behind::{LedgerConn, ReserveStock, insert_rows};
 use inventory::allocation::{AllocationRules, Reservation};
 use inventory::reservations::MovementMeta;
 use inventory::{MovementKind, StockMovement};
 use kernel::{MovementId, Quantity, Sku, StoreError, TenantId, WarehouseId};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QueryTrait,
+    QueryOrder,
 };
 
 mod consume;
@@ -239,67 +239,39 @@ pub(crate) async fn add_reservations(
     if reservations.is_empty() {
         return Ok(());
     }
-    // One update per stock row (two lines may reserve from the same one): held-back writes
-    // are sent as one statement, which must not change a row twice.
-    let mut per_row: Vec<((&Sku, WarehouseId), i64)> = Vec::new();
+    // One update for every stock row, each row once (two lines may reserve from the same
+    // one): held-back writes are sent as one statement, which must not change a row twice.
+    let mut reserve = ReserveStock::new(meta.tenant_id, meta.at);
     for r in reservations {
-        let key = (&r.sku, r.warehouse_id);
-        match per_row.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, n)) => *n += r.quantity.as_i64(),
-            None => per_row.push((key, r.quantity.as_i64())),
-        }
+        reserve.add(&r.sku, r.warehouse_id, r.quantity.as_i64());
     }
-    for ((sku, warehouse), quantity) in per_row {
-        let update = stock_level::Entity::update_many()
-            .col_expr(
-                stock_level::Column::Reserved,
-                Expr::col(stock_level::Column::Reserved).add(quantity),
-            )
-            .col_expr(
-                stock_level::Column::Version,
-                Expr::col(stock_level::Column::Version).add(1),
-            )
-            .col_expr(stock_level::Column::UpdatedAt, meta.at.into())
-            .filter(stock_level::Column::TenantId.eq(meta.tenant_id.into_uuid()))
-            .filter(stock_level::Column::Sku.eq(sku.as_str()))
-            .filter(stock_level::Column::WarehouseId.eq(warehouse.into_uuid()))
-            .into_query();
-        conn.write(update.into()).await?;
+    if !reserve.is_empty() {
+        conn.write(reserve.into()).await?;
     }
-    let allocations = stock_allocation::Entity::insert_many(reservations.iter().map(|r| {
-        stock_allocation::ActiveModel {
-            tenant_id: Set(meta.tenant_id.into_uuid()),
-            owner: Set(meta.reference.clone()),
-            line_no: Set(r.line_no as i32),
-            sku: Set(r.sku.to_string()),
-            warehouse_id: Set(r.warehouse_id.into_uuid()),
-            quantity: Set(r.quantity.as_i64()),
-        }
-    }))
-    .on_conflict(
-        OnConflict::columns([
-            stock_allocation::Column::TenantId,
-            stock_allocation::Column::Owner,
-            stock_allocation::Column::LineNo,
-            stock_allocation::Column::Sku,
-            stock_allocation::Column::WarehouseId,
-        ])
-        .value(
-            stock_allocation::Column::Quantity,
-            Expr::col((stock_allocation::Entity, stock_allocation::Column::Quantity))
-                .add(Expr::cust("excluded.quantity")),
-        )
-        .to_owned(),
-    )
-    .into_query();
-    conn.write(allocations.into()).await?;
-    let movements = stock_movement::Entity::insert_many(
+    let allocations = insert_rows(reservations.iter().map(|r| stock_allocation::ActiveModel {
+        tenant_id: Set(meta.tenant_id.into_uuid()),
+        owner: Set(meta.reference.clone()),
+        line_no: Set(r.line_no as i32),
+        sku: Set(r.sku.to_string()),
+        warehouse_id: Set(r.warehouse_id.into_uuid()),
+        quantity: Set(r.quantity.as_i64()),
+    }));
+    if let Some(allocations) = allocations {
+        let allocations = allocations.on_conflict(
+            "(\"tenant_id\", \"owner\", \"line_no\", \"sku\", \"warehouse_id\") DO UPDATE SET \
+             \"quantity\" = \"stock_allocations\".\"quantity\" + excluded.\"quantity\"",
+        );
+        conn.write(allocations.into()).await?;
+    }
+    let movements = insert_rows(
         reservations
             .iter()
             .map(|r| movement(meta, r, MovementKind::Reservation, 1)),
-    )
-    .into_query();
-    conn.write(movements.into()).await
+    );
+    match movements {
+        Some(movements) => conn.write(movements.into()).await,
+        None => Ok(()),
+    }
 }
 
 /// What `owner` holds, in lock order.

@@ -16,49 +16,87 @@
 //! of work always reads its own writes. Deferred writes are ones whose result is not needed:
 //! inserts, and stock updates whose guard is the table's own `CHECK (reserved <= on_hand)`.
 //! On SQLite (in-process, no round trips) the statements run one by one.
+//!
+//! The writes are rendered here rather than through sea-query's statement builder: they run
+//! on every order, and building them as expression trees and walking those per request cost
+//! more of the app's CPU than anything else it does for an order (`docs/adr/021`).
 
 use crate::store_err;
 use kernel::StoreError;
-use sea_orm::sea_query::{InsertStatement, PostgresQueryBuilder, SqlWriterValues, UpdateStatement};
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, Statement};
-use std::fmt::Write as _;
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, EntityName,
+    EntityTrait, IdenStatic, Iterable, Statement, Value,
+};
+
+mod render;
+pub(crate) use render::{InsertRows, ReserveStock};
 
 /// A statement whose result nobody waits for.
 #[derive(Debug)]
 pub(crate) enum Write {
-    Insert(InsertStatement),
-    Update(UpdateStatement),
+    Insert(InsertRows),
+    Reserve(ReserveStock),
 }
 
-impl From<InsertStatement> for Write {
-    fn from(s: InsertStatement) -> Self {
+impl From<InsertRows> for Write {
+    fn from(s: InsertRows) -> Self {
         Self::Insert(s)
     }
 }
 
-impl From<UpdateStatement> for Write {
-    fn from(s: UpdateStatement) -> Self {
-        Self::Update(s)
+impl From<ReserveStock> for Write {
+    fn from(s: ReserveStock) -> Self {
+        Self::Reserve(s)
     }
 }
 
 impl Write {
-    /// Appends this statement to `sql`, its parameters numbered on from the ones before.
-    fn collect_postgres(&self, sql: &mut SqlWriterValues) {
+    /// Appends this statement's SQL to `sql`, its parameters numbered on from `values`' length,
+    /// and its values to `values`.
+    fn render_into(self, backend: DatabaseBackend, sql: &mut String, values: &mut Vec<Value>) {
         match self {
-            Self::Insert(s) => s.build_collect_into(PostgresQueryBuilder, sql),
-            Self::Update(s) => s.build_collect_into(PostgresQueryBuilder, sql),
+            Self::Insert(s) => s.render_into(backend, sql, values),
+            Self::Reserve(s) => s.render_into(backend, sql, values),
         }
     }
 
-    async fn execute(&self, tx: &DatabaseTransaction) -> Result<(), DbErr> {
-        let backend = tx.get_database_backend();
-        let statement = match self {
-            Self::Insert(s) => backend.build(s),
-            Self::Update(s) => backend.build(s),
-        };
+    /// This write alone, as a statement for `backend`.
+    pub(crate) fn statement(self, backend: DatabaseBackend) -> Statement {
+        let mut sql = String::new();
+        let mut values = Vec::new();
+        self.render_into(backend, &mut sql, &mut values);
+        Statement::from_sql_and_values(backend, sql, values)
+    }
+
+    async fn execute(self, tx: &DatabaseTransaction) -> Result<(), DbErr> {
+        let statement = self.statement(tx.get_database_backend());
         tx.execute(statement).await.map(|_| ())
     }
+}
+
+/// The rows of `models` as one insert, every column the first model sets; `None` for no rows.
+pub(crate) fn insert_rows<A>(models: impl IntoIterator<Item = A>) -> Option<InsertRows>
+where
+    A: ActiveModelTrait,
+{
+    let mut models = models.into_iter().peekable();
+    let first = models.peek()?;
+    let columns: Vec<<A::Entity as EntityTrait>::Column> =
+        <<A::Entity as EntityTrait>::Column as Iterable>::iter()
+            .filter(|c| first.get(*c).is_set() || first.get(*c).is_unchanged())
+            .collect();
+    let mut insert = InsertRows::new(
+        <A::Entity as Default>::default().table_name(),
+        columns.iter().map(|c| c.as_str()),
+    );
+    for model in models {
+        insert.push_row(
+            columns
+                .iter()
+                .map(|c| model.get(*c).into_value().unwrap_or(Value::String(None))),
+        );
+    }
+    Some(insert)
 }
 
 /// Where the stock-ledger helpers send their writes: straight to a transaction, or into a
@@ -100,26 +138,25 @@ impl Buffered {
             return Ok(());
         }
         let pending = std::mem::take(&mut self.pending);
-        if self.tx.get_database_backend() != DatabaseBackend::Postgres || pending.len() == 1 {
-            for write in &pending {
+        let backend = self.tx.get_database_backend();
+        if backend != DatabaseBackend::Postgres || pending.len() == 1 {
+            for write in pending {
                 write.execute(&self.tx).await?;
             }
             return Ok(());
         }
-        let mut sql = SqlWriterValues::new("$", true);
-        for (i, write) in pending.iter().enumerate() {
-            let _ = write!(sql, "{} w{i} AS (", if i == 0 { "WITH" } else { "," });
-            write.collect_postgres(&mut sql);
-            let _ = write!(sql, ")");
+        let mut sql = String::with_capacity(4096);
+        let mut values = Vec::with_capacity(64);
+        for (i, write) in pending.into_iter().enumerate() {
+            sql.push_str(if i == 0 { "WITH w" } else { ", w" });
+            sql.push_str(itoa::Buffer::new().format(i));
+            sql.push_str(" AS (");
+            write.render_into(backend, &mut sql, &mut values);
+            sql.push(')');
         }
-        let _ = write!(sql, " SELECT 1");
-        let (text, values) = sql.into_parts();
+        sql.push_str(" SELECT 1");
         self.tx
-            .execute(Statement::from_sql_and_values(
-                DatabaseBackend::Postgres,
-                text,
-                values,
-            ))
+            .execute(Statement::from_sql_and_values(backend, sql, values))
             .await?;
         Ok(())
     }
