@@ -22,6 +22,10 @@ pub async fn start(database_url: &str, pool: u32) -> Result<RunningApp> {
         "TOTE_DATABASE_MAX_CONNECTIONS" => Some(pool.to_string()),
         // The bench measures the platform, not the per-tenant request limit.
         "TOTE_TENANT_RATE_PER_MINUTE" => Some("0".into()),
+        // Any other TOTE_ setting as the environment gives it, so a run can try one
+        // (`TOTE_OUTBOX_POLL_MS=50 bench …`); unset, the app's own default. Not AMQP_URL and
+        // the like: the bench measures the embedded relay unless told otherwise here.
+        name if name.starts_with("TOTE_") => std::env::var(name).ok(),
         _ => None,
     })
     .context(|| "bench settings".to_owned())?;
