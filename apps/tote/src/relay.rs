@@ -15,11 +15,16 @@ use tokio::task::JoinHandle;
 
 const BATCH: u64 = 200;
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// The wait after a round that found events but not a full batch: while orders flow, small
+/// batches often rather than a quarter second's worth at once, whose consumers would take the
+/// CPU from requests in one burst (measured at half load: p99 13.2 ms → 9.7 ms, ADR 022).
+const BUSY_POLL: Duration = Duration::from_millis(25);
 /// Tries of an in-process handler before its event is dead-lettered (as RabbitMQ's limit).
 const IN_PROCESS_DELIVERY_LIMIT: u32 = 5;
 
-/// Runs relay rounds for ever: immediately again while there is a backlog, every `poll` when
-/// idle, and with exponential backoff while the publisher or database fails.
+/// Runs relay rounds for ever: immediately again while there is a backlog, every
+/// [`BUSY_POLL`] (or `poll`, if shorter) while events trickle in, every `poll` when idle, and
+/// with exponential backoff while the publisher or database fails.
 pub fn spawn(
     store: SqlStore,
     publisher: Arc<dyn EventPublisher>,
@@ -36,8 +41,13 @@ pub fn spawn(
             match round {
                 Ok(round) if round.error.is_none() => {
                     backoff = poll;
-                    if round.claimed as u64 == BATCH {
-                        continue;
+                    match round.claimed as u64 {
+                        BATCH => continue,
+                        0 => {}
+                        _ => {
+                            tokio::time::sleep(BUSY_POLL.min(poll)).await;
+                            continue;
+                        }
                     }
                 }
                 Ok(round) => {
