@@ -46,7 +46,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// `TOTE_MAX_BODY_BYTES`: largest request body accepted.
     pub max_body_bytes: usize,
-    /// `TOTE_OUTBOX_POLL_MS`: how often the in-process relay looks for new events.
+    /// `TOTE_OUTBOX_POLL_MS`: how often the relay looks for new events when idle (it looks
+    /// again sooner while they flow: `relay::spawn`).
     pub outbox_poll_ms: u64,
     /// `TOTE_ADMIN_TOKEN`: bearer token of the operator API (`/api/v1/admin/...`); unset, that
     /// API does not exist.
