@@ -245,9 +245,7 @@ pub(crate) async fn add_reservations(
     for r in reservations {
         reserve.add(&r.sku, r.warehouse_id, r.quantity.as_i64());
     }
-    if !reserve.is_empty() {
-        conn.write(reserve.into()).await?;
-    }
+    conn.write(reserve.into()).await?;
     let allocations = insert_rows(reservations.iter().map(|r| stock_allocation::ActiveModel {
         tenant_id: Set(meta.tenant_id.into_uuid()),
         owner: Set(meta.reference.clone()),

@@ -75,25 +75,32 @@ impl Write {
 }
 
 /// The rows of `models` as one insert, every column the first model sets; `None` for no rows.
+/// Values are moved out of the models, not cloned (an event's payload is among them). Every
+/// model must set the same columns; one that leaves a column unset gets a NULL for it.
 pub(crate) fn insert_rows<A>(models: impl IntoIterator<Item = A>) -> Option<InsertRows>
 where
     A: ActiveModelTrait,
 {
-    let mut models = models.into_iter().peekable();
-    let first = models.peek()?;
-    let columns: Vec<<A::Entity as EntityTrait>::Column> =
-        <<A::Entity as EntityTrait>::Column as Iterable>::iter()
-            .filter(|c| first.get(*c).is_set() || first.get(*c).is_unchanged())
-            .collect();
+    let mut models = models.into_iter();
+    let mut first = models.next()?;
+    let mut columns = Vec::new();
+    let mut row = Vec::new();
+    for column in <<A::Entity as EntityTrait>::Column as Iterable>::iter() {
+        if let Some(value) = first.take(column).into_value() {
+            columns.push(column);
+            row.push(value);
+        }
+    }
     let mut insert = InsertRows::new(
         <A::Entity as Default>::default().table_name(),
         columns.iter().map(|c| c.as_str()),
     );
-    for model in models {
+    insert.push_row(row);
+    for mut model in models {
         insert.push_row(
             columns
                 .iter()
-                .map(|c| model.get(*c).into_value().unwrap_or(Value::String(None))),
+                .map(|c| model.take(*c).into_value().unwrap_or(Value::String(None))),
         );
     }
     Some(insert)

@@ -132,10 +132,6 @@ impl ReserveStock {
         }
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
     pub(super) fn render_into(
         self,
         backend: DatabaseBackend,
