@@ -3,6 +3,8 @@
 
 use crate::entities::{dead_letter, outbox_event};
 use crate::outbox::to_row;
+use crate::store::SEE_ALL_TENANTS;
+use crate::tx::Tx;
 use crate::{SqlStore, store_err};
 use analytics::DailyIncrement;
 use chrono::{DateTime, Utc};
@@ -11,8 +13,8 @@ use sea_orm::sea_query::{
     Alias, Expr, InsertStatement, LockBehavior, LockType, OnConflict, Order, Query,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
@@ -38,10 +40,10 @@ pub struct DeadLetter {
 }
 
 /// An open inbox entry: the consumer's effect and the inbox record commit together.
-pub struct InboxTx(DatabaseTransaction);
+pub struct InboxTx(Tx);
 
 impl InboxTx {
-    pub(crate) fn connection(&self) -> &DatabaseTransaction {
+    pub(crate) fn connection(&self) -> &Tx {
         &self.0
     }
 
@@ -235,15 +237,16 @@ impl SqlStore {
     ) -> Result<RelayRound, StoreError> {
         match self.db.get_database_backend() {
             DatabaseBackend::Postgres => {
-                // All tenants: the relay publishes every tenant's events.
-                let tx = self.begin_all_tenants().await?;
-                // The claim's id lists are hundreds of parameters. A cached generic plan keeps
-                // them as parameters, which PostgreSQL compares one by one against every
-                // pending row (seen in `make bench`: 40-125 ms a statement once thousands were
-                // pending); planned with the values, the list is a constant it hashes.
-                tx.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
-                    .await
-                    .map_err(store_err)?;
+                // All tenants: the relay publishes every tenant's events. And the claim's id
+                // lists are hundreds of parameters. A cached generic plan keeps them as
+                // parameters, which PostgreSQL compares one by one against every pending row
+                // (seen in `make bench`: 40-125 ms a statement once thousands were pending);
+                // planned with the values, the list is a constant it hashes.
+                let tx = self
+                    .begin(&format!(
+                        "{SEE_ALL_TENANTS}; SET LOCAL plan_cache_mode = force_custom_plan"
+                    ))
+                    .await?;
                 let round =
                     claim_publish_mark(&tx, publisher, limit, Claim::MarkInTransaction).await?;
                 tx.commit().await.map_err(store_err)?;

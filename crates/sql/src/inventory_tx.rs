@@ -5,6 +5,7 @@ use crate::entities::{
 };
 use crate::inventory::{movement_row, to_level, to_warehouse, with_components};
 use crate::stock::{hold_row, to_hold, to_transfer, transfer_row};
+use crate::tx::Tx;
 use crate::{SqlStore, store_err};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -14,15 +15,12 @@ use inventory::transfer::Transfer;
 use inventory::{Product, StockDelta, StockLevel, StockMovement, Warehouse};
 use kernel::{HoldId, Money, Sku, StoreError, TenantId, TransferId, WarehouseId};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 pub struct SqlInventoryTx {
     // Crate-visible so other units of work (the floor's) can run inventory rules on their
     // own transaction.
-    pub(crate) tx: DatabaseTransaction,
+    pub(crate) tx: Tx,
     pub(crate) tenant: TenantId,
     pub(crate) read_ahead: crate::stock_ledger::ReadAhead,
 }
@@ -221,7 +219,7 @@ impl InventoryTransaction for SqlInventoryTx {
 }
 
 pub(crate) async fn lock_hold(
-    tx: &DatabaseTransaction,
+    tx: &Tx,
     tenant: TenantId,
     id: HoldId,
 ) -> Result<Option<Hold>, StoreError> {
@@ -235,7 +233,7 @@ pub(crate) async fn lock_hold(
         .transpose()
 }
 
-pub(crate) async fn save_hold(tx: &DatabaseTransaction, hold: &Hold) -> Result<(), StoreError> {
+pub(crate) async fn save_hold(tx: &Tx, hold: &Hold) -> Result<(), StoreError> {
     reservation_hold::Entity::update(hold_row(hold)?)
         .exec(tx)
         .await
@@ -245,7 +243,7 @@ pub(crate) async fn save_hold(tx: &DatabaseTransaction, hold: &Hold) -> Result<(
 
 /// Inserts a stock level or overwrites its figures and version.
 async fn upsert_level(
-    tx: &DatabaseTransaction,
+    tx: &Tx,
     tenant: TenantId,
     warehouse: WarehouseId,
     sku: &Sku,

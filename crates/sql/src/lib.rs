@@ -25,6 +25,7 @@ mod routing;
 mod stock;
 mod stock_ledger;
 mod store;
+mod tx;
 mod webhooks;
 mod write_behind;
 

@@ -3,6 +3,7 @@
 
 use crate::entities::{return_authorization as row, stock_level, stock_movement, warehouse};
 use crate::inventory::movement_row;
+use crate::tx::Tx;
 use crate::{outbox, stock_ledger, store_err};
 use inventory::{MovementKind, StockMovement};
 use kernel::{
@@ -14,8 +15,8 @@ use order::ports::{ReturnFilter, StockRequest};
 use order::returns::{ReturnAuthorization, ReturnLine, ReturnReason, ReturnStatus};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
 };
 use serde_json::{Value, json};
 
@@ -121,10 +122,7 @@ fn of_tenant(tenant: TenantId) -> Select<row::Entity> {
     row::Entity::find().filter(row::Column::TenantId.eq(tenant.into_uuid()))
 }
 
-pub(crate) async fn insert(
-    tx: &DatabaseTransaction,
-    r: &ReturnAuthorization,
-) -> Result<(), StoreError> {
+pub(crate) async fn insert(tx: &Tx, r: &ReturnAuthorization) -> Result<(), StoreError> {
     row::Entity::insert(to_row(r))
         .exec_without_returning(tx)
         .await
@@ -133,7 +131,7 @@ pub(crate) async fn insert(
 }
 
 pub(crate) async fn lock(
-    tx: &DatabaseTransaction,
+    tx: &Tx,
     tenant: TenantId,
     id: ReturnId,
 ) -> Result<Option<ReturnAuthorization>, StoreError> {
@@ -148,7 +146,7 @@ pub(crate) async fn lock(
 }
 
 pub(crate) async fn update(
-    tx: &DatabaseTransaction,
+    tx: &Tx,
     tenant: TenantId,
     r: &ReturnAuthorization,
     expected_version: i64,
@@ -168,7 +166,7 @@ pub(crate) async fn update(
 }
 
 pub(crate) async fn open_units(
-    tx: &DatabaseTransaction,
+    tx: &Tx,
     tenant: TenantId,
     order: OrderId,
 ) -> Result<Vec<(u32, i64)>, StoreError> {
@@ -251,7 +249,7 @@ pub(crate) async fn list(
 
 /// `return` movements adding on hand in one warehouse, rows locked in the usual order.
 pub(crate) async fn restock(
-    tx: &DatabaseTransaction,
+    tx: &Tx,
     tenant: TenantId,
     request: &StockRequest,
     warehouse_code: Option<String>,

@@ -6,6 +6,7 @@
 use crate::entities::{allocation_rule, stock_allocation, stock_level, stock_movement};
 use crate::inventory::movement_row;
 use crate::store_err;
+use crate::tx::Tx;
 use crate::write_behind::{LedgerConn, ReserveStock, insert_rows};
 use inventory::allocation::{AllocationRules, Reservation};
 use inventory::reservations::MovementMeta;
@@ -13,8 +14,7 @@ use inventory::{MovementKind, StockMovement};
 use kernel::{MovementId, Quantity, Sku, StoreError, TenantId, WarehouseId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 
 mod consume;
@@ -180,7 +180,7 @@ fn movement(
 
 /// Moves one row's `reserved` (and `on_hand`, when shipping) by the given deltas.
 pub(crate) async fn move_stock(
-    tx: &DatabaseTransaction,
+    tx: &Tx,
     tenant: TenantId,
     (sku, warehouse): (&Sku, WarehouseId),
     on_hand_delta: i64,
@@ -274,7 +274,7 @@ pub(crate) async fn add_reservations(
 
 /// What `owner` holds, in lock order.
 pub(crate) async fn allocations_of(
-    tx: &DatabaseTransaction,
+    tx: &Tx,
     tenant: TenantId,
     owner: &str,
 ) -> Result<Vec<Reservation>, StoreError> {
@@ -299,7 +299,7 @@ pub(crate) async fn allocations_of(
 }
 
 pub(crate) async fn release_reservations(
-    tx: &DatabaseTransaction,
+    tx: &Tx,
     meta: &MovementMeta,
 ) -> Result<Vec<Reservation>, StoreError> {
     let held = allocations_of(tx, meta.tenant_id, &meta.reference).await?;
@@ -335,7 +335,7 @@ pub(crate) async fn release_reservations(
 
 /// Hands what `from` holds to `to`, renumbering lines (`(old line, new line)`).
 pub(crate) async fn transfer_allocations(
-    tx: &DatabaseTransaction,
+    tx: &Tx,
     tenant: TenantId,
     from: &str,
     to: &str,

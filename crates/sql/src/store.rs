@@ -1,13 +1,17 @@
 use crate::store_err;
+use crate::tx::Tx;
 use kernel::StoreError;
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, DbErr, RuntimeErr, Statement, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
+    RuntimeErr, TransactionTrait,
 };
 use std::time::Duration;
+
+/// The setting of a transaction that sees every tenant (see `begin_all_tenants`).
+pub(crate) const SEE_ALL_TENANTS: &str = "SELECT set_config('app.bypass_rls', 'on', true)";
 
 /// How to reach the database.
 #[derive(Debug, Clone)]
@@ -63,9 +67,24 @@ impl SqlStore {
             .map_err(store_err)
     }
 
-    /// A transaction on a live connection (see [`retrying_broken`](Self::retrying_broken)).
-    async fn begin(&self) -> Result<DatabaseTransaction, StoreError> {
-        self.retrying_broken(async |db| db.begin().await).await
+    /// A transaction on a live connection (see [`retrying_broken`](Self::retrying_broken)),
+    /// with `settings` (`SELECT set_config(…)`, no parameters) run in the same round trip on
+    /// PostgreSQL; SQLite has no settings to make.
+    pub(crate) async fn begin(&self, settings: &str) -> Result<Tx, StoreError> {
+        match self.db.get_database_backend() {
+            DatabaseBackend::Postgres => {
+                // Owned, not borrowed: an async closure that captures references makes the
+                // callers' futures not `Send`.
+                let pool = self.db.get_postgres_connection_pool().clone();
+                let settings = settings.to_owned();
+                self.retrying_broken(async move |_| Tx::begin_postgres(&pool, &settings).await)
+                    .await
+            }
+            _ => {
+                self.retrying_broken(async |db| db.begin().await.map(Tx::from))
+                    .await
+            }
+        }
     }
 
     /// Runs `f` on the pool, and again if it met a connection the server had closed. Pooled
@@ -101,34 +120,21 @@ impl SqlStore {
     }
 
     /// A transaction confined to `tenant`: on PostgreSQL it sets `app.tenant_id` for this
-    /// transaction only, so row-level security admits only the tenant's rows (one statement).
-    pub(crate) async fn begin_tenant(
-        &self,
-        tenant: kernel::TenantId,
-    ) -> Result<DatabaseTransaction, StoreError> {
-        let tx = self.begin().await?;
-        if tx.get_database_backend() == DatabaseBackend::Postgres {
-            tx.execute(Statement::from_sql_and_values(
-                DatabaseBackend::Postgres,
-                "SELECT set_config('app.tenant_id', $1, true)",
-                [tenant.into_uuid().to_string().into()],
-            ))
-            .await
-            .map_err(store_err)?;
-        }
-        Ok(tx)
+    /// transaction only, so row-level security admits only the tenant's rows, in the same
+    /// round trip as `BEGIN`.
+    pub(crate) async fn begin_tenant(&self, tenant: kernel::TenantId) -> Result<Tx, StoreError> {
+        // A UUID's text is hex digits and hyphens: nothing in it can leave the quotes.
+        let setting = format!(
+            "SELECT set_config('app.tenant_id', '{}', true)",
+            tenant.into_uuid().hyphenated()
+        );
+        self.begin(&setting).await
     }
 
     /// A transaction that deliberately sees every tenant (`app.bypass_rls`): only for
     /// background work across tenants (outbox relay, webhook dispatch) and log-in look-ups.
-    pub(crate) async fn begin_all_tenants(&self) -> Result<DatabaseTransaction, StoreError> {
-        let tx = self.begin().await?;
-        if tx.get_database_backend() == DatabaseBackend::Postgres {
-            tx.execute_unprepared("SELECT set_config('app.bypass_rls', 'on', true)")
-                .await
-                .map_err(store_err)?;
-        }
-        Ok(tx)
+    pub(crate) async fn begin_all_tenants(&self) -> Result<Tx, StoreError> {
+        self.begin(SEE_ALL_TENANTS).await
     }
 
     /// Runs `f` in a [`begin_tenant`](Self::begin_tenant) transaction and commits: every
@@ -138,7 +144,7 @@ impl SqlStore {
     pub(crate) async fn in_tenant<T, E: From<StoreError>>(
         &self,
         tenant: kernel::TenantId,
-        f: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, E>,
+        f: impl AsyncFnOnce(&Tx) -> Result<T, E>,
     ) -> Result<T, E> {
         let tx = self.begin_tenant(tenant).await?;
         let out = f(&tx).await?;
@@ -150,7 +156,7 @@ impl SqlStore {
     /// Each caller says in one line why it must see every tenant.
     pub(crate) async fn across_tenants<T, E: From<StoreError>>(
         &self,
-        f: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, E>,
+        f: impl AsyncFnOnce(&Tx) -> Result<T, E>,
     ) -> Result<T, E> {
         let tx = self.begin_all_tenants().await?;
         let out = f(&tx).await?;

@@ -22,10 +22,11 @@
 //! more of the app's CPU than anything else it does for an order (`docs/adr/021`).
 
 use crate::store_err;
+use crate::tx::Tx;
 use kernel::StoreError;
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, EntityName,
-    EntityTrait, IdenStatic, Iterable, Statement, Value,
+    ActiveModelTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityName, EntityTrait, IdenStatic,
+    Iterable, Statement, Value,
 };
 
 mod render;
@@ -68,7 +69,7 @@ impl Write {
         Statement::from_sql_and_values(backend, sql, values)
     }
 
-    async fn execute(self, tx: &DatabaseTransaction) -> Result<(), DbErr> {
+    async fn execute(self, tx: &Tx) -> Result<(), DbErr> {
         let statement = self.statement(tx.get_database_backend());
         tx.execute(statement).await.map(|_| ())
     }
@@ -110,13 +111,13 @@ where
 /// [`Buffered`] one. Both give reads a connection that has seen every earlier write.
 pub(crate) trait LedgerConn: Send {
     /// The transaction, once every pending write has been sent.
-    fn conn(&mut self) -> impl Future<Output = Result<&DatabaseTransaction, StoreError>> + Send;
+    fn conn(&mut self) -> impl Future<Output = Result<&Tx, StoreError>> + Send;
     /// Sends `write` now or with the next flush.
     fn write(&mut self, write: Write) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-impl LedgerConn for DatabaseTransaction {
-    async fn conn(&mut self) -> Result<&DatabaseTransaction, StoreError> {
+impl LedgerConn for Tx {
+    async fn conn(&mut self) -> Result<&Tx, StoreError> {
         Ok(self)
     }
 
@@ -127,12 +128,12 @@ impl LedgerConn for DatabaseTransaction {
 
 /// A transaction that holds its writes back until the next read or the commit.
 pub(crate) struct Buffered {
-    tx: DatabaseTransaction,
+    tx: Tx,
     pending: Vec<Write>,
 }
 
 impl Buffered {
-    pub(crate) fn new(tx: DatabaseTransaction) -> Self {
+    pub(crate) fn new(tx: Tx) -> Self {
         Self {
             tx,
             pending: Vec::new(),
@@ -177,7 +178,7 @@ impl Buffered {
 }
 
 impl LedgerConn for Buffered {
-    async fn conn(&mut self) -> Result<&DatabaseTransaction, StoreError> {
+    async fn conn(&mut self) -> Result<&Tx, StoreError> {
         self.flush().await.map_err(store_err)?;
         Ok(&self.tx)
     }

@@ -6,7 +6,10 @@ mod support;
 
 use futures::future::join_all;
 use identity::ports::ApiKeyRepository;
+use kernel::OrderId;
+use order::ports::{IdempotencyRecord, OrderUnitOfWork};
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+use sql::{SqlConfig, SqlStore};
 use support::World;
 use testkit::Backend;
 
@@ -40,6 +43,79 @@ async fn connections_the_server_closed_while_idle_cost_no_request() {
     }
     let reads = join_all((0..6).map(|_| w.level(&ctx, "CUP"))).await;
     assert!(reads.iter().all(|r| *r == (3, 0)));
+}
+
+/// The tenant is set in the same round trip as `BEGIN`, by the store's own transaction; it
+/// must end with that transaction. Committed or dropped, the pooled connection comes back with
+/// no tenant set and no transaction open, and a dropped one leaves nothing behind.
+#[tokio::test]
+async fn a_tenant_transaction_leaves_its_connection_clean() {
+    let w = World::new(Backend::Postgres).await;
+    let ctx = w.tenant().await;
+    // One connection: every transaction below runs on the same one.
+    let store = SqlStore::connect(&SqlConfig {
+        url: w.db.url.clone(),
+        max_connections: 1,
+    })
+    .await
+    .unwrap();
+    let record = IdempotencyRecord {
+        key: "retry-1".into(),
+        fingerprint: "f".into(),
+        order_id: OrderId::new(),
+    };
+
+    let mut tx = OrderUnitOfWork::begin(&store, ctx.tenant_id).await.unwrap();
+    tx.save_idempotency(&record).await.unwrap();
+    // A read flushes the deferred write: the transaction sees its own row, so RLS admitted it.
+    assert!(tx.find_idempotency("retry-1").await.unwrap().is_some());
+    drop(tx);
+    assert_eq!(tenant_setting(&store).await, "");
+    assert!(no_transaction_open(&store).await);
+
+    let mut tx = OrderUnitOfWork::begin(&store, ctx.tenant_id).await.unwrap();
+    assert!(
+        tx.find_idempotency("retry-1").await.unwrap().is_none(),
+        "the dropped transaction was rolled back"
+    );
+    tx.save_idempotency(&record).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(tenant_setting(&store).await, "");
+    assert!(no_transaction_open(&store).await);
+
+    let mut tx = OrderUnitOfWork::begin(&store, ctx.tenant_id).await.unwrap();
+    assert!(tx.find_idempotency("retry-1").await.unwrap().is_some());
+    let other = w.tenant().await;
+    let mut theirs = OrderUnitOfWork::begin(w.store(), other.tenant_id)
+        .await
+        .unwrap();
+    assert!(
+        theirs.find_idempotency("retry-1").await.unwrap().is_none(),
+        "another tenant's transaction does not see the row"
+    );
+}
+
+/// `app.tenant_id` as a plain statement on the store's pool sees it.
+async fn tenant_setting(store: &SqlStore) -> String {
+    let row = store
+        .connection()
+        .query_one(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT coalesce(current_setting('app.tenant_id', true), '') AS t",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get("", "t").unwrap()
+}
+
+/// `SAVEPOINT` is refused outside a transaction block.
+async fn no_transaction_open(store: &SqlStore) -> bool {
+    store
+        .connection()
+        .execute_unprepared("SAVEPOINT probe")
+        .await
+        .is_err()
 }
 
 async fn terminate_pooled_connections(w: &World) {

@@ -9,6 +9,7 @@ use crate::entities::{idempotency_record, product, warehouse};
 use crate::floor_entities::{bin, bin_stock, task_row, to_task, warehouse_task};
 use crate::inventory::{bad, to_warehouse};
 use crate::inventory_tx::SqlInventoryTx;
+use crate::tx::Tx;
 use crate::{SqlStore, outbox, store_err};
 use ::warehouse::{
     BinCode, CountStatus, CycleCount, FloorWarehouse, IdempotencyClaim, IdempotencyKey,
@@ -25,10 +26,7 @@ use kernel::{
     WarehouseId,
 };
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -44,7 +42,7 @@ pub struct SqlInboundTx {
 }
 
 impl SqlInboundTx {
-    fn tx(&self) -> &DatabaseTransaction {
+    fn tx(&self) -> &Tx {
         &self.inv.tx
     }
     fn tenant(&self) -> Uuid {

@@ -1,6 +1,7 @@
 //! `InboundTransaction` on one database transaction, and the queries it needs.
 
 use super::*;
+use crate::tx::Tx;
 
 #[async_trait]
 impl InboundTransaction for SqlInboundTx {
@@ -589,7 +590,7 @@ impl InboundTransaction for SqlInboundTx {
 }
 
 pub(super) async fn upsert_bin_stock(
-    tx: &DatabaseTransaction,
+    tx: &Tx,
     tenant: Uuid,
     bin: Uuid,
     sku: &Sku,
@@ -630,7 +631,7 @@ pub(super) async fn upsert_bin_stock(
 }
 
 pub(super) async fn claim_key(
-    tx: &DatabaseTransaction,
+    tx: &Tx,
     tenant: Uuid,
     key: &IdempotencyKey,
     resource_type: &str,
@@ -671,7 +672,7 @@ pub(super) async fn claim_key(
 }
 
 pub(super) async fn load_inspection(
-    tx: &DatabaseTransaction,
+    tx: &Tx,
     tenant: Uuid,
     id: Uuid,
 ) -> Result<Option<(Inspection, Option<QuarantineRecord>)>, StoreError> {

@@ -1,6 +1,7 @@
 //! How pick lists and pack sessions are stored: JSON bodies, and rows of the floor tables.
 
 use super::*;
+use crate::tx::Tx;
 
 #[derive(Serialize, Deserialize)]
 struct BinBody {
@@ -300,7 +301,7 @@ pub(super) fn to_bin(m: &bin::Model) -> Result<Bin, StoreError> {
 }
 
 pub(super) async fn find_bin(
-    tx: &DatabaseTransaction,
+    tx: &Tx,
     tenant: TenantId,
     warehouse: WarehouseId,
     code: &BinCode,

@@ -1,6 +1,7 @@
 //! Reads and small writes of the floor: bins, put-away, boxes, tasks, and the short-pick write-off.
 
 use super::*;
+use crate::tx::Tx;
 
 /// Why units could not be put away.
 #[derive(Debug)]
@@ -487,10 +488,7 @@ impl SqlStore {
     }
 }
 
-pub(super) async fn save_task(
-    tx: &DatabaseTransaction,
-    task: &WarehouseTask,
-) -> Result<(), StoreError> {
+pub(super) async fn save_task(tx: &Tx, task: &WarehouseTask) -> Result<(), StoreError> {
     let mut row = task_row(task);
     row.id = sea_orm::ActiveValue::NotSet;
     row.tenant_id = sea_orm::ActiveValue::NotSet;
@@ -508,7 +506,7 @@ pub(super) async fn save_task(
 /// order line's reservation in `warehouse` and off its on hand, with adjustment movements
 /// and `inventory.changed` events.
 pub(crate) async fn write_off_reserved(
-    tx: &DatabaseTransaction,
+    tx: &Tx,
     tenant: TenantId,
     request: &order::ports::StockRequest,
     warehouse: WarehouseId,

@@ -1,10 +1,11 @@
 //! The floor unit of work and the bin-stock reader.
 
 use super::*;
+use crate::tx::Tx;
 
 /// One floor unit of work: a database transaction scoped to one tenant.
 pub struct SqlFloorTx {
-    tx: DatabaseTransaction,
+    tx: Tx,
     tenant: TenantId,
 }
 
@@ -260,7 +261,7 @@ impl BinStockReader for SqlStore {
 /// Units that pick lists not yet complete still plan to take, per (bin code, SKU): bin stock
 /// leaves only when scanned, so a new plan must not count on them again.
 pub(super) async fn planned_on_open_lists(
-    tx: &DatabaseTransaction,
+    tx: &Tx,
     tenant: TenantId,
     warehouse: WarehouseId,
 ) -> Result<HashMap<(String, String), i64>, StoreError> {
@@ -283,7 +284,7 @@ pub(super) async fn planned_on_open_lists(
 }
 
 pub(super) async fn barcodes(
-    tx: &DatabaseTransaction,
+    tx: &Tx,
     tenant: TenantId,
     skus: &[Sku],
 ) -> Result<HashMap<String, Option<String>>, StoreError> {

@@ -4,19 +4,20 @@ use super::{bad, move_stock};
 use crate::entities::{stock_allocation, stock_level, stock_movement, warehouse};
 use crate::inventory::{movement_row, to_level};
 use crate::store_err;
+use crate::tx::Tx;
 use inventory::allocation::Reservation;
 use inventory::reservations::MovementMeta;
 use inventory::shipping::{SHIP_REASON, ShippedStock};
 use inventory::{MovementKind, StockMovement};
 use kernel::{MovementId, Quantity, Sku, StoreError, TenantId, WarehouseId};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Ships `consumed` out of `meta.reference`'s reservations: rows first (lock order), then the
 /// allocations, then one `ship` movement per (SKU, warehouse); returns those rows afterwards.
 pub(crate) async fn consume_reservations(
-    tx: &DatabaseTransaction,
+    tx: &Tx,
     consumed: &[Reservation],
     meta: &MovementMeta,
 ) -> Result<Vec<ShippedStock>, StoreError> {
@@ -58,7 +59,7 @@ pub(crate) async fn consume_reservations(
 /// Takes `c` out of its allocation row, deleting the row when nothing is left (the table
 /// allows no zero).
 async fn shrink_allocation(
-    tx: &DatabaseTransaction,
+    tx: &Tx,
     meta: &MovementMeta,
     c: &Reservation,
 ) -> Result<(), StoreError> {
@@ -99,7 +100,7 @@ async fn shrink_allocation(
 
 /// The rows a shipment touched, after it, with their warehouse codes: two queries.
 async fn shipped_rows(
-    tx: &DatabaseTransaction,
+    tx: &Tx,
     tenant: TenantId,
     units: &BTreeMap<(Sku, WarehouseId), i64>,
 ) -> Result<Vec<ShippedStock>, StoreError> {

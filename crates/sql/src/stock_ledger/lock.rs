@@ -9,12 +9,11 @@
 
 use super::bad;
 use crate::store_err;
+use crate::tx::Tx;
 use inventory::allocation::{AllocationRules, LockedStock};
 use inventory::kit::KitComponent;
 use kernel::{Quantity, Sku, StoreError, TenantId, WarehouseId};
-use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseTransaction, QueryResult, Statement, Value,
-};
+use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Statement, Value};
 use std::collections::HashMap;
 
 /// What one stock-ledger statement read beyond what its call asked for, kept for the call
@@ -102,7 +101,7 @@ impl StockSql {
 
 /// Runs `sql` with the tenant as `$1` and the SKUs as `$2..`.
 async fn query(
-    tx: &DatabaseTransaction,
+    tx: &Tx,
     sql: String,
     tenant: TenantId,
     skus: &[Sku],
@@ -121,7 +120,7 @@ async fn query(
 /// Locks the rows of `skus` in every warehouse, in (SKU, warehouse) order — the one order
 /// every writer takes them in, so two transactions never wait on each other in a cycle.
 pub(crate) async fn lock_stock(
-    tx: &DatabaseTransaction,
+    tx: &Tx,
     tenant: TenantId,
     skus: &[Sku],
 ) -> Result<Vec<LockedStock>, StoreError> {
@@ -131,7 +130,7 @@ pub(crate) async fn lock_stock(
 /// [`lock_stock`], and the tenant's routing rules read by the same statement: `None` when no
 /// row came back to carry them.
 pub(crate) async fn lock_stock_and_rules(
-    tx: &DatabaseTransaction,
+    tx: &Tx,
     tenant: TenantId,
     skus: &[Sku],
 ) -> Result<(Vec<LockedStock>, Option<AllocationRules>), StoreError> {
@@ -151,7 +150,7 @@ type LockedAhead = Option<(Vec<LockedStock>, Option<AllocationRules>)>;
 /// The components of those of `skus` that are kits; and, when there are none, the stock rows
 /// of `skus` locked as [`lock_stock_and_rules`] locks them, in the same statement.
 pub(crate) async fn kits_and_lock(
-    tx: &DatabaseTransaction,
+    tx: &Tx,
     tenant: TenantId,
     skus: &[Sku],
 ) -> Result<(HashMap<Sku, Vec<KitComponent>>, LockedAhead), StoreError> {
