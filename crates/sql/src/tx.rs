@@ -12,8 +12,8 @@
 use sea_orm::sqlx::pool::PoolConnection;
 use sea_orm::sqlx::{self, Database, Executor, PgConnection, Postgres, TransactionManager};
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, ExecResult, QueryResult,
-    RuntimeErr, Statement, Values,
+    ConnAcquireErr, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, ExecResult,
+    QueryResult, RuntimeErr, Statement, Values,
 };
 use sea_query_binder::SqlxValues;
 use tokio::sync::Mutex;
@@ -21,7 +21,7 @@ use tokio::sync::Mutex;
 /// A transaction of the store: dropping it without [`commit`](Tx::commit) rolls it back.
 #[derive(Debug)]
 pub(crate) enum Tx {
-    /// SQLite, and PostgreSQL transactions that need no setting of their own.
+    /// SQLite: one connection, no settings to make.
     Sea(DatabaseTransaction),
     /// PostgreSQL, begun by a statement of ours.
     Pg(PgTx),
@@ -49,7 +49,7 @@ impl Tx {
     /// On PostgreSQL, `BEGIN` and `settings` (`SELECT set_config(…)` calls, without
     /// parameters) in one round trip, on a connection of `pool`.
     pub(crate) async fn begin_postgres(pool: &sqlx::PgPool, settings: &str) -> Result<Self, DbErr> {
-        let mut conn = pool.acquire().await.map_err(conn_err)?;
+        let mut conn = pool.acquire().await.map_err(acquire_err)?;
         if let Err(e) = PgManager::begin(&mut conn, Some(format!("BEGIN; {settings}").into())).await
         {
             // Had `BEGIN` run and a setting failed, the connection would go back to the pool
@@ -77,6 +77,15 @@ impl Tx {
 impl From<DatabaseTransaction> for Tx {
     fn from(tx: DatabaseTransaction) -> Self {
         Self::Sea(tx)
+    }
+}
+
+/// As sea-orm reports a pool that gave no connection, so callers see one kind of error.
+fn acquire_err(e: sqlx::Error) -> DbErr {
+    match e {
+        sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+        sqlx::Error::PoolClosed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
+        e => conn_err(e),
     }
 }
 
