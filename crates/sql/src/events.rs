@@ -243,7 +243,7 @@ impl SqlStore {
                 // (seen in `make bench`: 40-125 ms a statement once thousands were pending);
                 // planned with the values, the list is a constant it hashes.
                 let tx = self
-                    .begin(&format!(
+                    .begin(format!(
                         "{SEE_ALL_TENANTS}; SET LOCAL plan_cache_mode = force_custom_plan"
                     ))
                     .await?;

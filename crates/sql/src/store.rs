@@ -70,13 +70,12 @@ impl SqlStore {
     /// A transaction on a live connection (see [`retrying_broken`](Self::retrying_broken)),
     /// with `settings` (`SELECT set_config(…)`, no parameters) run in the same round trip on
     /// PostgreSQL; SQLite has no settings to make.
-    pub(crate) async fn begin(&self, settings: &str) -> Result<Tx, StoreError> {
+    pub(crate) async fn begin(&self, settings: String) -> Result<Tx, StoreError> {
         match self.db.get_database_backend() {
             DatabaseBackend::Postgres => {
                 // Owned, not borrowed: an async closure that captures references makes the
                 // callers' futures not `Send`.
                 let pool = self.db.get_postgres_connection_pool().clone();
-                let settings = settings.to_owned();
                 self.retrying_broken(async move |_| Tx::begin_postgres(&pool, &settings).await)
                     .await
             }
@@ -128,13 +127,13 @@ impl SqlStore {
             "SELECT set_config('app.tenant_id', '{}', true)",
             tenant.into_uuid().hyphenated()
         );
-        self.begin(&setting).await
+        self.begin(setting).await
     }
 
     /// A transaction that deliberately sees every tenant (`app.bypass_rls`): only for
     /// background work across tenants (outbox relay, webhook dispatch) and log-in look-ups.
     pub(crate) async fn begin_all_tenants(&self) -> Result<Tx, StoreError> {
-        self.begin(SEE_ALL_TENANTS).await
+        self.begin(SEE_ALL_TENANTS.to_owned()).await
     }
 
     /// Runs `f` in a [`begin_tenant`](Self::begin_tenant) transaction and commits: every

@@ -6,8 +6,8 @@
 //! and waits, so the setting was a second round trip on every request — one of five on the
 //! order path. sqlx can begin with a statement of our choosing, and PostgreSQL runs
 //! `BEGIN; SELECT set_config(…)` sent as one simple query in one trip (`docs/adr/023`).
-//! [`Tx`] runs sea-orm's queries on that sqlx transaction through sea-orm's
-//! [`ConnectionTrait`], so repositories do not see the difference.
+//! [`Tx`] runs sea-orm's queries on that connection through sea-orm's [`ConnectionTrait`],
+//! so repositories do not see the difference.
 
 use sea_orm::sqlx::pool::PoolConnection;
 use sea_orm::sqlx::{self, Database, Executor, PgConnection, Postgres, TransactionManager};

@@ -1,7 +1,6 @@
 //! `InboundTransaction` on one database transaction, and the queries it needs.
 
 use super::*;
-use crate::tx::Tx;
 
 #[async_trait]
 impl InboundTransaction for SqlInboundTx {
