@@ -36,7 +36,8 @@ pub struct Settings {
     pub http_addr: SocketAddr,
     /// `DATABASE_URL`: PostgreSQL or SQLite. Default: a SQLite file under `./data/`.
     pub database_url: Secret,
-    /// `TOTE_DATABASE_MAX_CONNECTIONS`: PostgreSQL pool size.
+    /// `TOTE_DATABASE_MAX_CONNECTIONS`: PostgreSQL connections for transactions (plus up to
+    /// four for reads outside a transaction; `sql::SqlConfig`).
     pub database_max_connections: u32,
     /// `TOTE_HTTP_WORKERS`: HTTP worker threads. Default: two per CPU core (ADR 020).
     pub http_workers: NonZeroUsize,

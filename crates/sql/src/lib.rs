@@ -19,6 +19,7 @@ mod notifications;
 mod order_queries;
 mod orders;
 mod outbox;
+mod pg_pool;
 pub mod pick_pack;
 mod returns;
 mod routing;

@@ -1,3 +1,4 @@
+use crate::pg_pool::{TxPool, tx_pool};
 use crate::store_err;
 use crate::tx::Tx;
 use kernel::StoreError;
@@ -18,7 +19,8 @@ pub(crate) const SEE_ALL_TENANTS: &str = "SELECT set_config('app.bypass_rls', 'o
 pub struct SqlConfig {
     /// `postgres://...` or `sqlite://path?mode=rwc` / `sqlite::memory:`.
     pub url: String,
-    /// PostgreSQL pool size. SQLite always uses one connection: it has one writer anyway, and a
+    /// PostgreSQL: connections for transactions; migrations and the few reads outside a
+    /// transaction have up to four more of their own. SQLite always uses one connection: it has one writer anyway, and a
     /// single connection avoids "database is locked" on read-then-write transactions.
     pub max_connections: u32,
 }
@@ -27,7 +29,14 @@ pub struct SqlConfig {
 #[derive(Debug, Clone)]
 pub struct SqlStore {
     pub(crate) db: DatabaseConnection,
+    /// PostgreSQL: the pool transactions run on (`crate::pg_pool`); sea-orm's pool above
+    /// serves migrations and the few reads outside a transaction.
+    tx_pool: Option<TxPool>,
 }
+
+/// PostgreSQL: connections of sea-orm's pool, for migrations and reads outside transactions
+/// (log-in look-ups, readiness), beside the transactions' own pool.
+const READ_POOL_SIZE: u32 = 4;
 
 impl SqlStore {
     pub async fn connect(config: &SqlConfig) -> Result<Self, StoreError> {
@@ -46,15 +55,21 @@ impl SqlStore {
                         .create_if_missing(true)
                 });
         } else {
-            // No ping before each transaction: it is a round trip of its own, and sqlx already
-            // tests every connection when it goes back to the pool. One that died idle fails
-            // at `BEGIN`, before anything ran, and `begin` then takes another.
-            opts.max_connections(config.max_connections.max(1))
+            // No ping before each use: it is a round trip of its own. A connection that died
+            // idle fails at its first statement, before anything ran, and is retried.
+            opts.max_connections(READ_POOL_SIZE.min(config.max_connections.max(1)))
                 .min_connections(1)
                 .test_before_acquire(false);
         }
         let db = Database::connect(opts).await.map_err(store_err)?;
-        Ok(Self { db })
+        let tx_pool = match db.get_database_backend() {
+            DatabaseBackend::Postgres => Some(
+                tx_pool(&config.url, config.max_connections)
+                    .map_err(|e| store_err(DbErr::Conn(RuntimeErr::SqlxError(e))))?,
+            ),
+            _ => None,
+        };
+        Ok(Self { db, tx_pool })
     }
 
     /// Brings the schema up to date. Safe to run at every start.
@@ -71,15 +86,24 @@ impl SqlStore {
     /// with `settings` (`SELECT set_config(…)`, no parameters) run in the same round trip on
     /// PostgreSQL; SQLite has no settings to make.
     pub(crate) async fn begin(&self, settings: String) -> Result<Tx, StoreError> {
-        match self.db.get_database_backend() {
-            DatabaseBackend::Postgres => {
-                // Owned, not borrowed: an async closure that captures references makes the
-                // callers' futures not `Send`.
-                let pool = self.db.get_postgres_connection_pool().clone();
-                self.retrying_broken(async move |_| Tx::begin_postgres(&pool, &settings).await)
-                    .await
+        match &self.tx_pool {
+            Some(pool) => {
+                // A connection that died idle fails at `BEGIN`, before anything ran, and
+                // leaves the pool; each such one is passed over, at most once per slot.
+                let attempts = pool.status().max_size + 1;
+                let mut tried = 1;
+                loop {
+                    match Tx::begin_postgres(pool, &settings).await {
+                        Ok(tx) => return Ok(tx),
+                        Err(e) if tried < attempts && is_broken_connection(&e) => {
+                            tracing::info!(error = %e, "a pooled connection was closed while idle; taking another");
+                            tried += 1;
+                        }
+                        Err(e) => return Err(store_err(e)),
+                    }
+                }
             }
-            _ => {
+            None => {
                 self.retrying_broken(async |db| db.begin().await.map(Tx::from))
                     .await
             }
@@ -177,12 +201,14 @@ impl SqlStore {
         }
     }
 
-    /// Open and idle connections of the pool.
+    /// Open and idle connections of the pools.
     pub fn pool_stats(&self) -> (u32, usize) {
         match self.db.get_database_backend() {
             DatabaseBackend::Postgres => {
                 let pool = self.db.get_postgres_connection_pool();
-                (pool.size(), pool.num_idle())
+                let tx = self.tx_pool.as_ref().map(|p| p.status());
+                let (tx_size, tx_idle) = tx.map_or((0, 0), |s| (s.size, s.available));
+                (pool.size() + tx_size as u32, pool.num_idle() + tx_idle)
             }
             _ => {
                 let pool = self.db.get_sqlite_connection_pool();
@@ -192,6 +218,14 @@ impl SqlStore {
     }
 
     pub async fn close(self) -> Result<(), StoreError> {
+        if let Some(pool) = &self.tx_pool {
+            // Idle connections say goodbye to the server; lent ones close as they come back.
+            let idle = pool.retain(|_, _| false).removed;
+            pool.close();
+            for pooled in idle {
+                let _ = sqlx::Connection::close(pooled.conn).await;
+            }
+        }
         self.db.close().await.map_err(store_err)
     }
 

@@ -9,7 +9,8 @@
 //! [`Tx`] runs sea-orm's queries on that connection through sea-orm's [`ConnectionTrait`],
 //! so repositories do not see the difference.
 
-use sea_orm::sqlx::pool::PoolConnection;
+use crate::pg_pool::{TxConnection, TxPool};
+use deadpool::managed::{Object, PoolError, TimeoutType};
 use sea_orm::sqlx::{self, Database, Executor, PgConnection, Postgres, TransactionManager};
 use sea_orm::{
     ConnAcquireErr, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, ExecResult,
@@ -32,15 +33,36 @@ type PgManager = <Postgres as Database>::TransactionManager;
 /// A pooled PostgreSQL connection inside a transaction it began; rolled back unless committed.
 #[derive(Debug)]
 pub(crate) struct PgTx {
-    conn: Mutex<PoolConnection<Postgres>>,
+    /// Always `Some` until dropped.
+    conn: Option<Mutex<TxConnection>>,
     open: bool,
+}
+
+impl PgTx {
+    fn pooled(&mut self) -> &mut TxConnection {
+        self.conn.as_mut().expect("present until drop").get_mut()
+    }
 }
 
 impl Drop for PgTx {
     fn drop(&mut self) {
-        if self.open {
-            // Queued, sent before the connection's next use (as sqlx's own transactions do).
-            PgManager::start_rollback(self.conn.get_mut());
+        if !self.open {
+            return;
+        }
+        let Some(conn) = self.conn.take() else { return };
+        let mut pooled = conn.into_inner();
+        // Queued as sqlx's own transactions do, and sent now rather than at the connection's
+        // next use: until then its locks would be held. Should that fail, or no runtime be
+        // there to send it, the connection is not clean and the pool tests it before lending
+        // it again.
+        PgManager::start_rollback(&mut pooled.conn);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                match sqlx::Connection::ping(&mut pooled.conn).await {
+                    Ok(()) => pooled.clean = true,
+                    Err(_) => drop(Object::take(pooled)),
+                }
+            });
         }
     }
 }
@@ -48,17 +70,19 @@ impl Drop for PgTx {
 impl Tx {
     /// On PostgreSQL, `BEGIN` and `settings` (`SELECT set_config(…)` calls, without
     /// parameters) in one round trip, on a connection of `pool`.
-    pub(crate) async fn begin_postgres(pool: &sqlx::PgPool, settings: &str) -> Result<Self, DbErr> {
-        let mut conn = pool.acquire().await.map_err(acquire_err)?;
-        if let Err(e) = PgManager::begin(&mut conn, Some(format!("BEGIN; {settings}").into())).await
-        {
+    pub(crate) async fn begin_postgres(pool: &TxPool, settings: &str) -> Result<Self, DbErr> {
+        let mut pooled = pool.get().await.map_err(acquire_err)?;
+        // Until its transaction is answered, the connection's state is not known.
+        pooled.clean = false;
+        let begin = format!("BEGIN; {settings}");
+        if let Err(e) = PgManager::begin(&mut pooled.conn, Some(begin.into())).await {
             // Had `BEGIN` run and a setting failed, the connection would go back to the pool
-            // inside an aborted transaction; it is closed instead.
-            conn.close_on_drop();
+            // inside an aborted transaction; it leaves the pool and closes instead.
+            drop(Object::take(pooled));
             return Err(conn_err(e));
         }
         Ok(Self::Pg(PgTx {
-            conn: Mutex::new(conn),
+            conn: Some(Mutex::new(pooled)),
             open: true,
         }))
     }
@@ -68,7 +92,13 @@ impl Tx {
             Self::Sea(tx) => tx.commit().await,
             Self::Pg(mut tx) => {
                 tx.open = false;
-                PgManager::commit(tx.conn.get_mut()).await.map_err(exec_err)
+                let pooled = tx.pooled();
+                PgManager::commit(&mut pooled.conn)
+                    .await
+                    .map_err(exec_err)?;
+                // `COMMIT` answered: nothing is pending, so the pool need not test it.
+                pooled.clean = true;
+                Ok(())
             }
         }
     }
@@ -81,11 +111,13 @@ impl From<DatabaseTransaction> for Tx {
 }
 
 /// As sea-orm reports a pool that gave no connection, so callers see one kind of error.
-fn acquire_err(e: sqlx::Error) -> DbErr {
+fn acquire_err(e: PoolError<sqlx::Error>) -> DbErr {
     match e {
-        sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
-        sqlx::Error::PoolClosed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
-        e => conn_err(e),
+        PoolError::Timeout(TimeoutType::Wait) => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+        PoolError::Closed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
+        PoolError::Backend(e) => conn_err(e),
+        // Connecting timed out, or the pool was built wrong.
+        e => DbErr::Conn(RuntimeErr::Internal(format!("no database connection: {e}"))),
     }
 }
 
@@ -113,8 +145,8 @@ async fn on_pg<T>(
     tx: &PgTx,
     f: impl AsyncFnOnce(&mut PgConnection) -> Result<T, DbErr>,
 ) -> Result<T, DbErr> {
-    let mut conn = tx.conn.lock().await;
-    f(&mut conn).await
+    let mut pooled = tx.conn.as_ref().expect("present until drop").lock().await;
+    f(&mut pooled.conn).await
 }
 
 #[async_trait::async_trait]
