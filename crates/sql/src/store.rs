@@ -20,8 +20,9 @@ pub struct SqlConfig {
     /// `postgres://...` or `sqlite://path?mode=rwc` / `sqlite::memory:`.
     pub url: String,
     /// PostgreSQL: connections for transactions; migrations and the few reads outside a
-    /// transaction have up to four more of their own. SQLite always uses one connection: it has one writer anyway, and a
-    /// single connection avoids "database is locked" on read-then-write transactions.
+    /// transaction have up to four more of their own. SQLite always uses one connection: it
+    /// has one writer anyway, and a single connection avoids "database is locked" on
+    /// read-then-write transactions.
     pub max_connections: u32,
 }
 
@@ -90,18 +91,8 @@ impl SqlStore {
             Some(pool) => {
                 // A connection that died idle fails at `BEGIN`, before anything ran, and
                 // leaves the pool; each such one is passed over, at most once per slot.
-                let attempts = pool.status().max_size + 1;
-                let mut tried = 1;
-                loop {
-                    match Tx::begin_postgres(pool, &settings).await {
-                        Ok(tx) => return Ok(tx),
-                        Err(e) if tried < attempts && is_broken_connection(&e) => {
-                            tracing::info!(error = %e, "a pooled connection was closed while idle; taking another");
-                            tried += 1;
-                        }
-                        Err(e) => return Err(store_err(e)),
-                    }
-                }
+                let attempts = pool.status().max_size as u32 + 1;
+                retry_broken(attempts, || Tx::begin_postgres(pool, &settings)).await
             }
             None => {
                 self.retrying_broken(async |db| db.begin().await.map(Tx::from))
@@ -129,17 +120,7 @@ impl SqlStore {
             }
             _ => 1,
         };
-        let mut tried = 1;
-        loop {
-            match f(&self.db).await {
-                Ok(out) => return Ok(out),
-                Err(e) if tried < attempts && is_broken_connection(&e) => {
-                    tracing::info!(error = %e, "a pooled connection was closed while idle; taking another");
-                    tried += 1;
-                }
-                Err(e) => return Err(store_err(e)),
-            }
-        }
+        retry_broken(attempts, || f(&self.db)).await
     }
 
     /// A transaction confined to `tenant`: on PostgreSQL it sets `app.tenant_id` for this
@@ -242,6 +223,26 @@ impl SqlStore {
             .await
             .map(|_| ())
             .map_err(store_err)
+    }
+}
+
+/// Runs `f` up to `attempts` times while it fails on a connection the server had closed.
+// A closure returning a future, not an async closure: those make the callers' futures not
+// `Send` when they capture references.
+async fn retry_broken<T, F: Future<Output = Result<T, DbErr>>>(
+    attempts: u32,
+    mut f: impl FnMut() -> F,
+) -> Result<T, StoreError> {
+    let mut tried = 1;
+    loop {
+        match f().await {
+            Ok(out) => return Ok(out),
+            Err(e) if tried < attempts && is_broken_connection(&e) => {
+                tracing::info!(error = %e, "a pooled connection was closed while idle; taking another");
+                tried += 1;
+            }
+            Err(e) => return Err(store_err(e)),
+        }
     }
 }
 
