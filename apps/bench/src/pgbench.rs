@@ -11,6 +11,8 @@ use tokio::process::Command;
 #[derive(Debug, Clone)]
 pub struct PgbenchResult {
     pub tps: f64,
+    /// The rate asked for with `-R`, when paced.
+    pub offered: Option<f64>,
     pub transactions: u64,
     pub failed: u64,
     pub latency_avg_ms: f64,
@@ -61,15 +63,19 @@ pub async fn init(url: &str, scale: u32) -> Result<()> {
     Ok(())
 }
 
-/// `pgbench -b tpcb-like -c clients -j threads -T duration`.
+/// `pgbench -b tpcb-like -c clients -j threads -T duration`, with `-R rate` when paced: then
+/// pgbench schedules transactions at that mean rate and times each from its scheduled start,
+/// as the paced order runs do, so a queue counts in full.
 pub async fn run(
     url: &str,
     clients: usize,
     threads: usize,
     duration: Duration,
+    rate: Option<f64>,
 ) -> Result<PgbenchResult> {
+    let paced = rate.map(|r| format!(" -R {r:.0}")).unwrap_or_default();
     crate::progress!(
-        "pgbench -b tpcb-like -c {clients} -j {threads} -T {}",
+        "pgbench -b tpcb-like -c {clients} -j {threads} -T {}{paced}",
         duration.as_secs()
     );
     let logs = std::env::temp_dir().join(format!(
@@ -78,7 +84,7 @@ pub async fn run(
     ));
     std::fs::create_dir_all(&logs).context(|| format!("creating {}", logs.display()))?;
     let prefix = logs.join("tx");
-    let args = vec![
+    let mut args: Vec<String> = vec![
         "-b".into(),
         "tpcb-like".into(),
         "-c".into(),
@@ -89,8 +95,11 @@ pub async fn run(
         duration.as_secs().max(1).to_string(),
         "-l".into(),
         format!("--log-prefix={}", prefix.display()),
-        url.into(),
     ];
+    if let Some(rate) = rate {
+        args.extend(["-R".into(), format!("{:.0}", rate.max(1.0))]);
+    }
+    args.push(url.into());
     let cpu_before = crate::cpu::busy_seconds();
     let text = pgbench(&args).await;
     let cpu_after = crate::cpu::busy_seconds();
@@ -99,6 +108,7 @@ pub async fn run(
     let text = text?;
     let result = PgbenchResult {
         tps: find(&text, "tps = ").ok_or_else(|| format!("no tps in pgbench output:\n{text}"))?,
+        offered: rate,
         transactions: find(&text, "number of transactions actually processed: ").unwrap_or(0.0)
             as u64,
         failed: find(&text, "number of failed transactions: ").unwrap_or(0.0) as u64,

@@ -335,6 +335,7 @@ async fn ceiling_on(
             clients,
             2,
             Duration::from_secs(options.duration),
+            None,
         )
         .await
         .map_err(|e| e.to_string());
@@ -378,6 +379,20 @@ async fn ceiling_on(
         paced.half_own = Some(paced_run(own / 2.0).await.map_err(|e| e.to_string()));
     }
     stop(admin, db, running).await?;
+    // The database alone, as hard-pressed as Tote was at the target: whether this machine can
+    // give that p99 at that load at all.
+    if let (Some(tps), Some(own), Some(Ok(target))) = (headline_tps, headline_own, &paced.target)
+        && own > 0.0
+    {
+        let share = target.load.offered.unwrap_or_default() / own;
+        let duration = Duration::from_secs(options.duration);
+        paced.pgbench_same_share = Some(
+            pgbench::run(pgbench_url, headline, 2, duration, Some(share * tps))
+                .await
+                .map(|result| (share, result))
+                .map_err(|e| e.to_string()),
+        );
+    }
     Ok((rows, paced))
 }
 
@@ -452,6 +467,14 @@ fn failures(report: &Report) -> Result<()> {
         );
     }
     note(
+        "paced pgbench",
+        report
+            .paced
+            .pgbench_same_share
+            .as_ref()
+            .and_then(|r| r.as_ref().err()),
+    );
+    note(
         "contention",
         report.contention.as_ref().and_then(|r| r.as_ref().err()),
     );
@@ -498,6 +521,10 @@ fn produced_numbers(report: &Report) -> Result<()> {
             Some(Ok(r)) if placed(&r.load) && r.load.offered.is_some() => {}
             _ => missing.push(format!("paced order placement ({rate})")),
         }
+    }
+    match &report.paced.pgbench_same_share {
+        Some(Ok((_, p))) if p.offered.is_some() && p.latency.count > 0 => {}
+        _ => missing.push("paced pgbench".into()),
     }
     match &report.contention {
         Some(Ok(c)) if c.allocated_orders > 0 && c.no_oversell() => {}
