@@ -13,6 +13,7 @@ use crate::scale::{self, ScaleResult};
 use crate::scale_seed::ScaleSpec;
 use crate::startup::{self, StartupResult};
 use clap::Args;
+use clap::builder::PossibleValuesParser;
 use sea_orm::sqlx::PgPool;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -74,10 +75,21 @@ pub struct Options {
     /// Where to write the report (default docs/BENCHMARKS.md).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Scenarios to leave out: ceiling, contention, scale, sqlite, startup.
-    #[arg(long, value_delimiter = ',')]
+    /// Scenarios to leave out (`paced`: the paced runs after the closed-loop ones).
+    #[arg(long, value_delimiter = ',', value_parser = PossibleValuesParser::new(SCENARIOS))]
     pub skip: Vec<String>,
 }
+
+/// What `--skip` can name.
+const SCENARIOS: [&str; 7] = [
+    "ceiling",
+    "paced",
+    "contention",
+    "scale",
+    "sqlite",
+    "startup",
+    "picking",
+];
 
 impl Options {
     fn load(&self, clients: usize) -> LoadSpec {
@@ -352,6 +364,9 @@ async fn ceiling_on(
     let median = crate::report::median_round(&rows, headline);
     let headline_tps = median.map(|(_, p)| p.tps);
     let headline_own = median.map(|(t, _)| t.throughput);
+    if !options.runs("paced") {
+        return Ok((rows, Paced::default()));
+    }
     let running = start_for(db, &mut api, options).await?;
     let paced_run = async |rate: f64| -> Result<PacedRun> {
         let spec = LoadSpec {
