@@ -444,9 +444,9 @@ impl Report {
              The CPU columns are the whole machine's busy CPU time over each measured window \
              (from `/proc/stat`: PostgreSQL, the app, the load generator and the kernel) divided \
              by the work done, which a noisy machine moves far less than the rates. The paced \
-             row, when there is one, runs pgbench with `-R` after Tote's paced runs, at the share \
-             of its own maximum that Tote's target run was of Tote's, each transaction timed from \
-             its scheduled start.\n\n\
+             row, when there is one, runs pgbench with `-R` right after Tote's paced target \
+             run, at the share of its own maximum that Tote's target run was of Tote's, each \
+             transaction timed from its scheduled start.\n\n\
              | Clients | pgbench tps | pgbench transactions (failed) | pgbench avg / p50 / p99 ms | Tote orders/s | Tote ÷ pgbench | Tote p99 ms | CPU ms per order | CPU ms per pgbench transaction |\n\
              |---:|---:|---:|---:|---:|---:|---:|---:|---:|",
             self.pgbench_scale, self.duration_s, self.rounds
