@@ -321,8 +321,7 @@ impl Report {
                     "PostgreSQL's own benchmark meets the p99 target at that load here, so the \
                      gap to it is Tote's"
                 } else {
-                    "at that load this machine misses the p99 target even without Tote, so \
-                     meeting it takes a higher ratio (less CPU per order), not a shorter tail"
+                    "PostgreSQL's own benchmark misses the p99 target at that load here too"
                 },
             );
         }
