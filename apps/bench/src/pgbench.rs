@@ -73,10 +73,14 @@ pub async fn run(
     duration: Duration,
     rate: Option<f64>,
 ) -> Result<PgbenchResult> {
-    let paced = rate.map(|r| format!(" -R {r:.0}")).unwrap_or_default();
+    let rate_arg = rate.map(|r| format!("{:.0}", r.max(1.0)));
     crate::progress!(
-        "pgbench -b tpcb-like -c {clients} -j {threads} -T {}{paced}",
-        duration.as_secs()
+        "pgbench -b tpcb-like -c {clients} -j {threads} -T {}{}",
+        duration.as_secs(),
+        rate_arg
+            .as_ref()
+            .map(|r| format!(" -R {r}"))
+            .unwrap_or_default()
     );
     let logs = std::env::temp_dir().join(format!(
         "tote-bench-pgbench-{}",
@@ -96,8 +100,8 @@ pub async fn run(
         "-l".into(),
         format!("--log-prefix={}", prefix.display()),
     ];
-    if let Some(rate) = rate {
-        args.extend(["-R".into(), format!("{:.0}", rate.max(1.0))]);
+    if let Some(rate) = rate_arg {
+        args.extend(["-R".into(), rate]);
     }
     args.push(url.into());
     let cpu_before = crate::cpu::busy_seconds();

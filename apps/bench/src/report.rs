@@ -259,8 +259,7 @@ impl Report {
         match &self.paced.target {
             Some(Ok(paced)) => {
                 let offered = paced.load.offered.unwrap_or_default();
-                let kept_up =
-                    paced.load.throughput >= 0.98 * offered && paced.load.error_count == 0;
+                let kept_up = kept_up(paced.load.throughput, offered, paced.load.error_count);
                 let _ = writeln!(
                     o,
                     "- **Latency at that ratio:** {n} clients offering {RATIO_TARGET} × \
@@ -269,11 +268,7 @@ impl Report {
                      from each order's scheduled time (target ≤ {P99_TARGET_MS} ms: {}).",
                     100.0 * offered / t.throughput,
                     paced.load.throughput,
-                    if kept_up {
-                        "kept up"
-                    } else {
-                        "**fell behind**"
-                    },
+                    pace_word(kept_up),
                     paced.load.latency.p99_ms,
                     met(kept_up && paced.load.latency.p99_ms <= P99_TARGET_MS),
                 );
@@ -303,7 +298,7 @@ impl Report {
         }
         if let Some(Ok((share, pg))) = &self.paced.pgbench_same_share {
             let offered = pg.offered.unwrap_or_default();
-            let kept_up = pg.tps >= 0.98 * offered && pg.failed == 0;
+            let kept_up = kept_up(pg.tps, offered, pg.failed);
             let _ = writeln!(
                 o,
                 "- **The database alone at that load:** pgbench paced at the same {:.0} % of its \
@@ -311,11 +306,7 @@ impl Report {
                  with p99 **{:.1} ms**, timed the same way: {}.",
                 100.0 * share,
                 pg.tps,
-                if kept_up {
-                    "kept up"
-                } else {
-                    "**fell behind**"
-                },
+                pace_word(kept_up),
                 pg.latency.p99_ms,
                 if kept_up && pg.latency.p99_ms <= P99_TARGET_MS {
                     "PostgreSQL's own benchmark meets the p99 target at that load here, so the \
@@ -455,14 +446,9 @@ impl Report {
                 (Ok(t), Ok(p)) => {
                     let _ = writeln!(
                         o,
-                        "| {} | {:.0} | {} ({}) | {:.2} / {:.2} / {:.2} | {:.0} | **{:.2}** | {:.2} | {} | {} |",
+                        "| {} | {} | {:.0} | **{:.2}** | {:.2} | {} | {} |",
                         row_label(rows, r),
-                        p.tps,
-                        p.transactions,
-                        p.failed,
-                        p.latency_avg_ms,
-                        p.latency.p50_ms,
-                        p.latency.p99_ms,
+                        pgbench_cells(p),
                         t.throughput,
                         t.throughput / p.tps,
                         t.latency.p99_ms,
@@ -479,17 +465,12 @@ impl Report {
             Some(Ok((share, p))) => {
                 let _ = writeln!(
                     o,
-                    "| {} paced at {:.0} tps ({:.0} % of its maximum, as Tote's target run) | {:.0} \
-                     | {} ({}) | {:.2} / {:.2} / {:.2} | | | | | {} |",
+                    "| {} paced at {:.0} tps ({:.0} % of its maximum, as Tote's target run) | {} \
+                     | | | | | {} |",
                     self.headline_clients,
                     p.offered.unwrap_or_default(),
                     100.0 * share,
-                    p.tps,
-                    p.transactions,
-                    p.failed,
-                    p.latency_avg_ms,
-                    p.latency.p50_ms,
-                    p.latency.p99_ms,
+                    pgbench_cells(p),
                     ms(p.cpu_ms_per_transaction),
                 );
             }
@@ -718,6 +699,27 @@ fn load_row(o: &mut String, label: &str, t: &LoadResult) {
         t.latency.max_ms,
         load::describe(&t.totals)
     );
+}
+
+/// A paced run kept up when it answered (nearly) all it was offered, without errors.
+fn kept_up(answered: f64, offered: f64, errors: u64) -> bool {
+    answered >= 0.98 * offered && errors == 0
+}
+
+fn pace_word(kept_up: bool) -> &'static str {
+    if kept_up {
+        "kept up"
+    } else {
+        "**fell behind**"
+    }
+}
+
+/// pgbench's own columns of the ceiling table: tps, transactions (failed), avg / p50 / p99.
+fn pgbench_cells(p: &PgbenchResult) -> String {
+    format!(
+        "{:.0} | {} ({}) | {:.2} / {:.2} / {:.2}",
+        p.tps, p.transactions, p.failed, p.latency_avg_ms, p.latency.p50_ms, p.latency.p99_ms
+    )
 }
 
 fn ms(value: Option<f64>) -> String {
