@@ -10,6 +10,7 @@
 use crate::app::Api;
 use crate::error::{Context, Result};
 use crate::stats::{self, Latency};
+use crate::tail::{self, TailSplit};
 use hdrhistogram::Histogram;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -17,6 +18,10 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+/// The p99 target, µs: a paced answer slower than this counts in [`TailSplit`].
+const TARGET_MICROS: u64 = (crate::report::P99_TARGET_MS * 1000.0) as u64;
 
 /// Builds the next request body for one client from its own random stream.
 pub type BodyFn = Arc<dyn Fn(&mut StdRng) -> Vec<u8> + Send + Sync>;
@@ -49,10 +54,13 @@ pub struct LoadResult {
     pub offered: Option<f64>,
     /// Busy CPU of the whole machine per answered request in the window, ms.
     pub cpu_ms_per_request: Option<f64>,
+    /// Paced: how many answers were over the target at the client and inside the app.
+    pub tail: Option<TailSplit>,
 }
 
 struct ClientTally {
     hist: Histogram<u64>,
+    late: Histogram<u64>,
     timeline: Vec<(f64, f64)>,
     ok: u64,
     errors: BTreeMap<String, u64>,
@@ -77,16 +85,43 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
         tokio::time::sleep_until(end.into()).await;
         (before, crate::cpu::busy_seconds())
     });
-    let tasks: Vec<_> = (0..spec.clients)
-        .map(|i| {
+    // Paced: Tote's own latency histogram at both ends of the window (`tail`).
+    let (metrics_client, metrics_url) = (client.clone(), api.url("/metrics"));
+    let server_window = tokio::spawn(async move {
+        rate?;
+        tokio::time::sleep_until(measure_from.into()).await;
+        let before = tail::read_metrics(&metrics_client, &metrics_url).await?;
+        tokio::time::sleep_until(end.into()).await;
+        let after = tail::read_metrics(&metrics_client, &metrics_url).await?;
+        Some((before, after))
+    });
+    // Paced: one thread releases the shared schedule, each slot to its client.
+    let mut slots: Vec<Option<UnboundedReceiver<u64>>> = (0..clients).map(|_| None).collect();
+    if let Some(rate) = rate {
+        let senders = slots
+            .iter_mut()
+            .map(|slot| {
+                let (tx, rx) = unbounded_channel();
+                *slot = Some(rx);
+                tx
+            })
+            .collect();
+        std::thread::Builder::new()
+            .name("bench-pacer".into())
+            .spawn(move || pace(start, end, rate, senders))
+            .context(|| "starting the pacer thread".to_owned())?;
+    }
+    let tasks: Vec<_> = slots
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut my_slots)| {
             let (client, url, auth, body) =
                 (client.clone(), url.clone(), auth.clone(), body.clone());
             tokio::spawn(async move {
-                // Paced: this client's k-th request is request k·N + i of the shared schedule.
-                let mut next = i as u64;
                 let mut rng = StdRng::seed_from_u64(0x70_7e + i as u64);
                 let mut t = ClientTally {
                     hist: stats::histogram(),
+                    late: stats::histogram(),
                     timeline: Vec::new(),
                     ok: 0,
                     errors: BTreeMap::new(),
@@ -94,17 +129,18 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
                 };
                 while Instant::now() < end {
                     let payload = body(&mut rng);
-                    let sent_at = match rate {
-                        Some(rate) => {
-                            let due = start + Duration::from_secs_f64(next as f64 / rate);
-                            next += clients as u64;
-                            if due >= end {
+                    let sent_at = match (&mut my_slots, rate) {
+                        (Some(my_slots), Some(rate)) => {
+                            let Some(n) = my_slots.recv().await else {
                                 break;
+                            };
+                            let due = slot_time(start, n, rate);
+                            if due >= measure_from {
+                                stats::record(&mut t.late, Instant::now() - due);
                             }
-                            tokio::time::sleep_until(due.into()).await;
                             due
                         }
-                        None => Instant::now(),
+                        _ => Instant::now(),
                     };
                     let outcome = send(&client, &url, &auth, payload).await;
                     let done_at = Instant::now();
@@ -143,11 +179,15 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
         totals: BTreeMap::new(),
         offered: spec.rate,
         cpu_ms_per_request: None,
+        tail: None,
     };
     let mut timeline = Vec::new();
+    let mut late = stats::histogram();
     for task in tasks {
         let t = task.await.context(|| "a load client panicked".to_owned())?;
         timeline.extend(t.timeline.iter().copied());
+        late.add(&t.late)
+            .context(|| "merging histograms".to_owned())?;
         hist.add(&t.hist)
             .context(|| "merging histograms".to_owned())?;
         result.ok_count += t.ok;
@@ -161,6 +201,18 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
     }
     if keep_timeline {
         print_timeline(timeline);
+    }
+    if rate.is_some() {
+        let app = match server_window.await {
+            Ok(Some((before, after))) => tail::over_between(&before, &after),
+            _ => None,
+        };
+        result.tail = Some(TailSplit {
+            answered: hist.len(),
+            over_at_client: hist.len() - hist.count_between(0, TARGET_MICROS),
+            over_in_app: app,
+            send_lateness: Latency::of(&late),
+        });
     }
     result.latency = Latency::of(&hist);
     result.throughput = result.ok_count as f64 / result.window_s;
@@ -187,6 +239,34 @@ fn print_timeline(timeline: Vec<(f64, f64)>) {
             v[(n * 99 / 100).min(n - 1)],
             v[n - 1]
         );
+    }
+}
+
+/// When request `n` of a schedule of `rate` a second that began at `start` is due.
+fn slot_time(start: Instant, n: u64, rate: f64) -> Instant {
+    start + Duration::from_secs_f64(n as f64 / rate)
+}
+
+/// The pacer: hands request `n` of the shared schedule to client `n mod N` when it is due,
+/// until `end`. It sleeps on the OS timer, precise to tens of microseconds; tokio's timer
+/// rounds every sleep up to its next millisecond tick, which made each paced request start
+/// about 1 ms after its time, and that counted as Tote's latency. A client still busy with its
+/// previous request finds its next slot waiting, and times it from the slot's own due time.
+fn pace(start: Instant, end: Instant, rate: f64, clients: Vec<UnboundedSender<u64>>) {
+    let count = clients.len() as u64;
+    for n in (0u64..).take_while(|_| count > 0) {
+        let due = slot_time(start, n, rate);
+        if due >= end {
+            break;
+        }
+        let now = Instant::now();
+        if due > now {
+            std::thread::sleep(due - now);
+        }
+        let client = &clients[(n % count) as usize];
+        if client.send(n).is_err() {
+            break;
+        }
     }
 }
 
@@ -241,6 +321,30 @@ pub fn describe(totals: &BTreeMap<String, u64>) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn the_pacer_hands_each_slot_to_its_client_in_order_and_not_early() {
+        let (senders, mut receivers): (Vec<_>, Vec<_>) =
+            (0..3).map(|_| super::unbounded_channel()).unzip();
+        let start = Instant::now();
+        // 1,000 a second for 20 ms: slots 0..=19, the last due 19 ms after the start.
+        super::pace(start, start + Duration::from_millis(20), 1000.0, senders);
+        assert!(start.elapsed() >= Duration::from_millis(19));
+        for (i, rx) in receivers.iter_mut().enumerate() {
+            let mut got = Vec::new();
+            while let Ok(n) = rx.try_recv() {
+                got.push(n);
+            }
+            let want: Vec<u64> = (0..20).filter(|n| n % 3 == i as u64).collect();
+            assert_eq!(got, want, "client {i}");
+            assert!(
+                rx.is_closed(),
+                "the pacer closes every schedule when it ends"
+            );
+        }
+    }
+
     #[test]
     fn finds_the_order_status() {
         let body = br#"{"id":"x","status":"backordered","lines":[{"status":"no"}]}"#;

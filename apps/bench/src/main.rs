@@ -18,6 +18,7 @@ mod scale_seed;
 mod startup;
 mod stats;
 mod suite;
+mod tail;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;

@@ -7,6 +7,7 @@ use crate::orders::Drain;
 use crate::pgbench::PgbenchResult;
 use crate::scale::ScaleResult;
 use crate::startup::StartupResult;
+use crate::tail;
 use std::fmt::Write;
 
 /// A scenario's outcome: not run, failed (with why), or its numbers.
@@ -272,6 +273,9 @@ impl Report {
                     paced.load.latency.p99_ms,
                     met(kept_up && paced.load.latency.p99_ms <= P99_TARGET_MS),
                 );
+                if let Some(split) = &paced.load.tail {
+                    let _ = writeln!(o, "{}", tail::headline(split));
+                }
             }
             Some(Err(e)) => {
                 let _ = writeln!(o, "- **Latency at that ratio:** the paced run failed: {e}");
@@ -421,6 +425,26 @@ impl Report {
                 Err(e) => {
                     let _ = writeln!(o, "| {label} | failed: {e} | |");
                 }
+            }
+        }
+        let splits: Vec<_> = self
+            .paced_runs()
+            .filter_map(|(what, p)| Some((what, p.load.tail.as_ref()?)))
+            .collect();
+        if !splits.is_empty() {
+            let _ = writeln!(
+                o,
+                "\nWhere the paced runs' slow orders spent their time. The clients time an order \
+                 from its scheduled time to its answer; Tote's own `/metrics` histogram \
+                 (`tote_http_requests_duration_seconds`), read at both ends of the window, times \
+                 it from its arrival in the app to the response. An order over the target at the \
+                 clients but not inside the app lost its time to the load generator, loopback \
+                 TCP or waiting for a core. One thread releases the shared schedule on the OS \
+                 timer; send lateness is how long after its scheduled time each request left.\n\n{}",
+                tail::table_head()
+            );
+            for (what, split) in splits {
+                let _ = writeln!(o, "{}", tail::row(&what, split));
             }
         }
         let _ = writeln!(
