@@ -254,7 +254,10 @@ fn slot_time(start: Instant, n: u64, rate: f64) -> Instant {
 /// previous request finds its next slot waiting, and times it from the slot's own due time.
 fn pace(start: Instant, end: Instant, rate: f64, clients: Vec<UnboundedSender<u64>>) {
     let count = clients.len() as u64;
-    for n in (0u64..).take_while(|_| count > 0) {
+    if count == 0 {
+        return;
+    }
+    for n in 0u64.. {
         let due = slot_time(start, n, rate);
         if due >= end {
             break;
