@@ -204,13 +204,13 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
     }
     if rate.is_some() {
         let app = match server_window.await {
-            Ok(Some((before, after))) => tail::over_between(&before, &after),
+            Ok(Some((before, after))) => tail::in_app_between(&before, &after),
             _ => None,
         };
         result.tail = Some(TailSplit {
             answered: hist.len(),
             over_at_client: hist.len() - hist.count_between(0, TARGET_MICROS),
-            over_in_app: app,
+            in_app: app,
             send_lateness: Latency::of(&late),
         });
     }

@@ -429,7 +429,7 @@ impl Report {
         }
         let splits: Vec<_> = self
             .paced_runs()
-            .filter_map(|(what, p)| Some((what, p.load.tail.as_ref()?)))
+            .filter_map(|(what, p)| Some((what, p.load.tail.as_ref()?, p.load.cpu_ms_per_request)))
             .collect();
         if !splits.is_empty() {
             let _ = writeln!(
@@ -440,11 +440,14 @@ impl Report {
                  it from its arrival in the app to the response. An order over the target at the \
                  clients but not inside the app lost its time to the load generator, loopback \
                  TCP or waiting for a core. One thread releases the shared schedule on the OS \
-                 timer; send lateness is how long after its scheduled time each request left.\n\n{}",
+                 timer; send lateness is how long after its scheduled time each request left. The CPU \
+                 column is the machine's busy CPU per order over the window, as in section 2: \
+                 when this shared host slows down it rises, which tells a slow phase of the \
+                 machine from a slow run.\n\n{}",
                 tail::table_head()
             );
-            for (what, split) in splits {
-                let _ = writeln!(o, "{}", tail::row(&what, split));
+            for (what, split, cpu) in splits {
+                let _ = writeln!(o, "{}", tail::row(&what, split, cpu));
             }
         }
         let _ = writeln!(

@@ -538,7 +538,7 @@ fn produced_numbers(report: &Report) -> Result<()> {
             Some(Ok(r)) if placed(&r.load) && r.load.offered.is_some() => {
                 // The tail split read the app's own histogram and timed the sends.
                 let split = r.load.tail.as_ref();
-                if !split.is_some_and(|s| s.over_in_app.is_some() && s.send_lateness.count > 0) {
+                if !split.is_some_and(|s| s.in_app.is_some() && s.send_lateness.count > 0) {
                     missing.push(format!("where the slow orders spent it ({rate})"));
                 }
             }

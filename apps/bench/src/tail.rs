@@ -19,11 +19,19 @@ pub struct TailSplit {
     pub answered: u64,
     /// Of those, over the target as the clients timed them (from the scheduled time).
     pub over_at_client: u64,
-    /// Orders the app answered in the window over the target inside its HTTP layer; `None`
-    /// when its metrics could not be read.
-    pub over_in_app: Option<u64>,
+    /// The same window inside the app's HTTP layer; `None` when its metrics could not be read.
+    pub in_app: Option<InApp>,
     /// How long after its scheduled time the load generator sent each request.
     pub send_lateness: Latency,
+}
+
+/// Order placements the app answered between two readings of its metrics, and how many of
+/// them took over the target inside it. Its window is the client's, give or take the orders in
+/// flight at either end, so its share is of its own count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InApp {
+    pub answered: u64,
+    pub over: u64,
 }
 
 /// Order placements (`POST /api/v1/orders`, any status) in Tote's HTTP histogram, from the
@@ -51,11 +59,14 @@ pub fn order_counts(metrics: &str) -> Option<(u64, u64)> {
     all.map(|all| (all, fast))
 }
 
-/// Orders over [`SERVER_BUCKET`] inside the app between two readings of its metrics.
-pub fn over_between(before: &str, after: &str) -> Option<u64> {
+/// The app's answers, and those over [`SERVER_BUCKET`], between two readings of its metrics.
+pub fn in_app_between(before: &str, after: &str) -> Option<InApp> {
     let (all_0, fast_0) = order_counts(before).unwrap_or((0, 0));
     let (all_1, fast_1) = order_counts(after)?;
-    Some((all_1 - fast_1).saturating_sub(all_0 - fast_0))
+    Some(InApp {
+        answered: all_1.saturating_sub(all_0),
+        over: (all_1 - fast_1).saturating_sub(all_0 - fast_0),
+    })
 }
 
 /// Reads the app's Prometheus metrics at `url`.
@@ -74,13 +85,14 @@ fn percent(part: u64, whole: u64) -> String {
 
 /// The headline's sentence on where the target run's slow orders spent their time.
 pub fn headline(split: &TailSplit) -> String {
-    let app = match split.over_in_app {
-        Some(n) => format!(
-            "{n} ({}) were already that slow inside Tote's HTTP layer (its own `/metrics` \
-             histogram) and the other {} lost their time outside it: to the load generator, \
-             loopback TCP and waiting for a core",
-            percent(n, split.answered),
-            split.over_at_client.saturating_sub(n),
+    let app = match split.in_app {
+        Some(app) => format!(
+            "{} ({} of the app's own count) were already that slow inside Tote's HTTP layer \
+             (its `/metrics` histogram), and the other {} lost their time outside it: to the \
+             load generator, loopback TCP and waiting for a core",
+            app.over,
+            percent(app.over, app.answered),
+            split.over_at_client.saturating_sub(app.over),
         ),
         None => "Tote's own `/metrics` histogram could not be read".to_owned(),
     };
@@ -98,14 +110,16 @@ pub fn headline(split: &TailSplit) -> String {
 }
 
 /// A table row for one paced run: answered, over the target at the client and inside the
-/// app, and the load generator's send lateness.
-pub fn row(label: &str, split: &TailSplit) -> String {
-    let app = match split.over_in_app {
-        Some(n) => format!("{n} ({})", percent(n, split.answered)),
+/// app, the load generator's send lateness, and the machine's CPU per order (which rises
+/// when this shared host slows down, so it tells a slow phase from a slow run).
+pub fn row(label: &str, split: &TailSplit, cpu_ms_per_order: Option<f64>) -> String {
+    let app = match split.in_app {
+        Some(app) => format!("{} ({})", app.over, percent(app.over, app.answered)),
         None => "unread".to_owned(),
     };
+    let cpu = cpu_ms_per_order.map_or("–".to_owned(), |c| format!("{c:.2}"));
     format!(
-        "| {label} | {} | {} ({}) | {app} | {:.2} / {:.1} |",
+        "| {label} | {} | {} ({}) | {app} | {:.2} / {:.1} | {cpu} |",
         split.answered,
         split.over_at_client,
         percent(split.over_at_client, split.answered),
@@ -118,7 +132,7 @@ pub fn row(label: &str, split: &TailSplit) -> String {
 pub fn table_head() -> String {
     format!(
         "| Run | Orders answered | Over {0} ms at the clients | Over {0} ms inside Tote's HTTP \
-         layer | Send lateness p50 / p99 ms |\n|---|---:|---:|---:|---:|",
+         layer | Send lateness p50 / p99 ms | CPU ms per order |\n|---|---:|---:|---:|---:|---:|",
         crate::report::P99_TARGET_MS
     )
 }
@@ -142,11 +156,14 @@ mod tests {
         )
     }
 
-    fn split(over_in_app: Option<u64>) -> TailSplit {
+    fn split(over: Option<u64>) -> TailSplit {
         TailSplit {
             answered: 2000,
             over_at_client: 30,
-            over_in_app,
+            in_app: over.map(|over| InApp {
+                answered: 2010,
+                over,
+            }),
             send_lateness: Latency {
                 count: 2000,
                 p50_ms: 0.21,
@@ -160,11 +177,14 @@ mod tests {
     #[test]
     fn a_row_shows_both_sides_as_counts_and_shares() {
         assert_eq!(
-            row("target", &split(Some(12))),
-            "| target | 2000 | 30 (1.5 %) | 12 (0.6 %) | 0.21 / 3.9 |"
+            row("target", &split(Some(12)), Some(1.954)),
+            "| target | 2000 | 30 (1.5 %) | 12 (0.6 %) | 0.21 / 3.9 | 1.95 |"
         );
-        assert!(row("target", &split(None)).contains("| unread |"));
-        assert!(headline(&split(Some(12))).contains("12 (0.6 %) were already that slow"));
+        assert!(row("target", &split(None), None).contains("| unread | 0.21 / 3.9 | – |"));
+        assert!(
+            headline(&split(Some(12)))
+                .contains("12 (0.6 % of the app's own count) were already that slow")
+        );
         assert!(headline(&split(Some(12))).contains("the other 18 lost their time outside it"));
         assert!(headline(&split(None)).contains("could not be read"));
     }
@@ -185,9 +205,10 @@ mod tests {
     fn the_slow_orders_of_a_window_are_the_difference_of_two_readings() {
         let before = metrics(90, 100, 0);
         let after = metrics(1090, 1200, 0);
-        assert_eq!(over_between(&before, &after), Some(100));
+        let window = |answered, over| Some(InApp { answered, over });
+        assert_eq!(in_app_between(&before, &after), window(1100, 100));
         // No placement before the window: everything after it is the window's.
-        assert_eq!(over_between("", &after), Some(110));
-        assert_eq!(over_between(&before, "garbage"), None);
+        assert_eq!(in_app_between("", &after), window(1200, 110));
+        assert_eq!(in_app_between(&before, "garbage"), None);
     }
 }
