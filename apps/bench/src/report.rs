@@ -441,9 +441,10 @@ impl Report {
                  clients but not inside the app lost its time to the load generator, loopback \
                  TCP or waiting for a core. One thread releases the shared schedule on the OS \
                  timer; send lateness is how long after its scheduled time each request left. The CPU \
-                 column is the machine's busy CPU per order over the window, as in section 2: \
-                 when this shared host slows down it rises, which tells a slow phase of the \
-                 machine from a slow run.\n\n{}",
+                 column is the machine's busy CPU per order over the window, as in section 2. It \
+                 rises when this shared host slows down, and at lower rates, where fewer orders \
+                 share each wake-up; compared between runs at similar rates, it tells a slow \
+                 phase of the machine from a slow run.\n\n{}",
                 tail::table_head()
             );
             for (what, split, cpu) in splits {
