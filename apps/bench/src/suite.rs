@@ -39,7 +39,7 @@ pub struct Options {
     /// ratio: this machine's speed drifts between runs, and alternating pairs cancel most of it.
     #[arg(long, default_value_t = 3)]
     pub rounds: usize,
-    /// The app's database pool in the placement runs (default: the app's own default, 16).
+    /// The app's database pool in the placement runs (default: the app's own, four per core).
     #[arg(long)]
     pub pool: Option<u32>,
     #[arg(long, default_value_t = 64)]
@@ -191,8 +191,9 @@ async fn run(options: &Options, out: Option<&Path>, command: &str) -> Result<Rep
         pool: match options.pool {
             Some(n) => format!("a pool of {n} connections"),
             None => format!(
-                "the app's default pool of {APP_DEFAULT_POOL} connections, whatever the number \
-                 of HTTP clients"
+                "the app's default pool of {} connections (four per core), whatever the number \
+                 of HTTP clients",
+                tote::config::default_database_max_connections()
             ),
         },
         ceiling: None,
@@ -283,16 +284,15 @@ async fn ceiling(admin: &PgPool, options: &Options) -> Result<(Vec<CeilingRow>, 
     rows
 }
 
-const APP_DEFAULT_POOL: u32 = tote::config::DEFAULT_DATABASE_MAX_CONNECTIONS;
-
-/// The app's pool in the placement runs: its default, as deployed, unless `--pool` says
-/// otherwise. One connection per HTTP client (64, as pgbench opens one session per client)
-/// cost more: in three alternating pairs at 64 clients an order took 2.0 ms of CPU with 16
-/// connections against 2.3–2.5 ms with 64, and p99 was 106–113 ms against 177–218 ms; 64
-/// backends on 2 cores spend the difference switching and waiting on each other's locks.
-/// 8 connections left the CPU idle while they waited for their commits (`--pool`, Dec 2026).
+/// The app's pool in the placement runs: its default (four per core), as deployed, unless
+/// `--pool` says otherwise. One connection per HTTP client (64, as pgbench opens one session
+/// per client) cost more: 64 backends on 2 cores spend the difference switching and waiting
+/// on each other's locks (ADR 019). On 2 cores, 8 connections matched 16 flat out and had the
+/// shorter tail at a set rate (ADR 025).
 pub fn pool_for(options: &Options) -> u32 {
-    options.pool.unwrap_or(APP_DEFAULT_POOL)
+    options
+        .pool
+        .unwrap_or_else(tote::config::default_database_max_connections)
 }
 
 /// Starts the app with the placement runs' pool, pointing `api` at it.
