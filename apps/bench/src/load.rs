@@ -114,7 +114,7 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
     let tasks: Vec<_> = slots
         .into_iter()
         .enumerate()
-        .map(|(i, mut my_slots)| {
+        .map(|(i, mut schedule)| {
             let (client, url, auth, body) =
                 (client.clone(), url.clone(), auth.clone(), body.clone());
             tokio::spawn(async move {
@@ -129,9 +129,9 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
                 };
                 while Instant::now() < end {
                     let payload = body(&mut rng);
-                    let sent_at = match (&mut my_slots, rate) {
-                        (Some(my_slots), Some(rate)) => {
-                            let Some(n) = my_slots.recv().await else {
+                    let sent_at = match (&mut schedule, rate) {
+                        (Some(schedule), Some(rate)) => {
+                            let Some(n) = schedule.recv().await else {
                                 break;
                             };
                             let due = slot_time(start, n, rate);

@@ -37,6 +37,7 @@ pub struct InApp {
 /// Order placements (`POST /api/v1/orders`, any status) in Tote's HTTP histogram, from the
 /// Prometheus text `metrics`: `(all, at or under SERVER_BUCKET)`. `None` if none is there.
 pub fn order_counts(metrics: &str) -> Option<(u64, u64)> {
+    let bucket = format!("le=\"{SERVER_BUCKET}\"");
     let mut all = None::<u64>;
     let mut fast = 0u64;
     for line in metrics.lines() {
@@ -52,7 +53,7 @@ pub fn order_counts(metrics: &str) -> Option<(u64, u64)> {
         let value = value as u64;
         if line.starts_with("tote_http_requests_duration_seconds_count") {
             *all.get_or_insert(0) += value;
-        } else if line.contains(&format!("le=\"{SERVER_BUCKET}\"")) {
+        } else if line.contains(&bucket) {
             fast += value;
         }
     }

@@ -103,15 +103,19 @@ pub const DEFAULT_EASYPOST_URL: &str = "https://api.easypost.com";
 /// waiting backend costs a process switch; in the pool they wait for nothing. On a 2-core
 /// machine 8 connections had the same throughput as 16 and a far shorter tail (ADR 025).
 pub fn default_database_max_connections() -> u32 {
-    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    u32::try_from(cores.saturating_mul(4)).unwrap_or(u32::MAX)
+    u32::try_from(cores().saturating_mul(4)).unwrap_or(u32::MAX)
 }
+
+/// The CPU cores this process may use (1 if the OS cannot tell).
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
+}
+
 /// Two HTTP workers per core. Each worker is one thread serving many connections, while the
 /// database serves each connection with a process of its own; where both share the cores, the
 /// scheduler's fairness per thread would give a two-thread app too small a share (ADR 020).
 pub fn default_http_workers() -> NonZeroUsize {
-    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    NonZeroUsize::new(cores.saturating_mul(2)).unwrap_or(NonZeroUsize::MIN)
+    NonZeroUsize::new(cores().saturating_mul(2)).unwrap_or(NonZeroUsize::MIN)
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tote.db?mode=rwc";
