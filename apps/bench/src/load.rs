@@ -8,13 +8,14 @@
 //! quarter second.
 
 use crate::app::Api;
+use crate::conn::Connection;
 use crate::error::{Context, Result};
 use crate::stats::{self, Latency};
 use crate::tail::{self, TailSplit};
 use hdrhistogram::Histogram;
+use hyper::header::HeaderValue;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -69,10 +70,9 @@ struct ClientTally {
 
 /// POSTs `body()` to `path` from `spec.clients` clients until the time is up.
 pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result<LoadResult> {
-    let url = Arc::new(api.url(path));
+    let url = api.url(path);
     let auth = HeaderValue::from_str(&format!("Bearer {}", api.key))
         .context(|| "API key is not a valid header".to_owned())?;
-    let client = crate::app::client(spec.clients)?;
     let start = Instant::now();
     let measure_from = start + spec.warmup;
     let end = measure_from + spec.duration;
@@ -86,7 +86,7 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
         (before, crate::cpu::busy_seconds())
     });
     // Paced: Tote's own latency histogram at both ends of the window (`tail`).
-    let (metrics_client, metrics_url) = (client.clone(), api.url("/metrics"));
+    let (metrics_client, metrics_url) = (api.client.clone(), api.url("/metrics"));
     let server_window = tokio::spawn(async move {
         rate?;
         tokio::time::sleep_until(measure_from.into()).await;
@@ -115,9 +115,10 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
         .into_iter()
         .enumerate()
         .map(|(i, mut schedule)| {
-            let (client, url, auth, body) =
-                (client.clone(), url.clone(), auth.clone(), body.clone());
+            let connection = Connection::new(&url, auth.clone());
+            let body = body.clone();
             tokio::spawn(async move {
+                let mut connection = connection?;
                 let mut rng = StdRng::seed_from_u64(0x70_7e + i as u64);
                 let mut t = ClientTally {
                     hist: stats::histogram(),
@@ -142,7 +143,7 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
                         }
                         _ => Instant::now(),
                     };
-                    let outcome = send(&client, &url, &auth, payload).await;
+                    let outcome = send(&mut connection, payload).await;
                     let done_at = Instant::now();
                     let key = match &outcome {
                         Ok(status) => status.clone(),
@@ -163,7 +164,7 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
                         }
                     }
                 }
-                t
+                Ok::<_, String>(t)
             })
         })
         .collect();
@@ -184,7 +185,10 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
     let mut timeline = Vec::new();
     let mut late = stats::histogram();
     for task in tasks {
-        let t = task.await.context(|| "a load client panicked".to_owned())?;
+        let t = task
+            .await
+            .context(|| "a load client panicked".to_owned())?
+            .map_err(|e| format!("a load client: {e}"))?;
         timeline.extend(t.timeline.iter().copied());
         late.add(&t.late)
             .context(|| "merging histograms".to_owned())?;
@@ -275,35 +279,16 @@ fn pace(start: Instant, end: Instant, rate: f64, clients: Vec<UnboundedSender<u6
 
 /// One request: `Ok(order status)` for a 201, `Err(kind)` otherwise.
 async fn send(
-    client: &reqwest::Client,
-    url: &str,
-    auth: &HeaderValue,
+    connection: &mut Connection,
     payload: Vec<u8>,
 ) -> std::result::Result<String, String> {
-    let response = client
-        .post(url)
-        .header(AUTHORIZATION, auth.clone())
-        .header(CONTENT_TYPE, "application/json")
-        .body(payload)
-        .send()
-        .await
-        .map_err(|e| transport_kind(&e))?;
-    let status = response.status();
-    let bytes = response.bytes().await.map_err(|e| transport_kind(&e))?;
-    if status != reqwest::StatusCode::CREATED {
-        return Err(format!("HTTP {}", status.as_u16()));
+    let answer = connection.post_json(payload).await?;
+    if answer.status != 201 {
+        return Err(format!("HTTP {}", answer.status));
     }
-    Ok(order_status(&bytes).unwrap_or("(no status)").to_owned())
-}
-
-fn transport_kind(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timeout".into()
-    } else if e.is_connect() {
-        "connect error".into()
-    } else {
-        "transport error".into()
-    }
+    Ok(order_status(&answer.body)
+        .unwrap_or("(no status)")
+        .to_owned())
 }
 
 /// The first `"status":"…"` of an order reply: the order's own status (it precedes the lines).

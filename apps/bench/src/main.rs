@@ -3,6 +3,7 @@
 //! large tenant the scale scenario reads.
 
 mod app;
+mod conn;
 mod contention;
 mod cpu;
 mod error;
