@@ -349,8 +349,10 @@ impl Report {
              logging off) on a fresh PostgreSQL database that it owns and connects to as a role \
              that is neither superuser nor `BYPASSRLS`, so the forced row-level security binds it \
              as in production; one tenant, {} SKUs with large stock. \
-             A closed loop of N clients, each POSTing `/api/v1/orders` with 1–3 lines over random \
-             SKUs as soon as its previous order is answered. Any answer but 201 is an error. \
+             A closed loop of N clients, each on its own keep-alive HTTP/1.1 connection (as each \
+             pgbench client has its own database connection), POSTing `/api/v1/orders` with 1–3 \
+             lines over random SKUs as soon as its previous order is answered. Any answer but 201 \
+             is an error. \
              The store first gets a history of orders (16 clients for the warm-up time, \
              unmeasured), so no plan is made for an empty `orders` table. \
              Before each run the benchmark runs `VACUUM (ANALYZE)` on the database, as pgbench \
