@@ -22,6 +22,30 @@ fn busy_from(stat: &str) -> Option<f64> {
     Some((total - idle) as f64 / 100.0)
 }
 
+/// CPU seconds since boot that the hypervisor gave to other guests while this machine's cores
+/// were ready to run (`steal`, the 8th field): the share a shared host takes away.
+pub fn steal_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    steal_from(&stat)
+}
+
+fn steal_from(stat: &str) -> Option<f64> {
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    let steal: u64 = line.split_whitespace().nth(8)?.parse().ok()?;
+    Some(steal as f64 / 100.0)
+}
+
+/// Steal between two readings as a share of all the cores' time over `window_s`, in %.
+pub fn steal_percent(before: Option<f64>, after: Option<f64>, window_s: f64) -> Option<f64> {
+    let cores = std::thread::available_parallelism().ok()?.get() as f64;
+    match (before, after) {
+        (Some(b), Some(a)) if a >= b && window_s > 0.0 => {
+            Some((a - b) * 100.0 / (window_s * cores))
+        }
+        _ => None,
+    }
+}
+
 /// Milliseconds of busy CPU per unit of work between two readings.
 pub fn ms_per(before: Option<f64>, after: Option<f64>, units: u64) -> Option<f64> {
     match (before, after) {
@@ -39,5 +63,16 @@ mod tests {
         assert_eq!(super::busy_from(stat), Some(1.8));
         assert_eq!(super::ms_per(Some(1.0), Some(3.0), 1000), Some(2.0));
         assert_eq!(super::ms_per(Some(1.0), None, 1000), None);
+    }
+
+    #[test]
+    fn steal_is_the_eighth_field() {
+        let stat = "cpu  100 5 50 800 20 3 7 15 0 0\n";
+        assert_eq!(super::steal_from(stat), Some(0.15));
+        assert_eq!(super::steal_from("cpu  1 2 3\n"), None);
+        let cores = std::thread::available_parallelism().unwrap().get() as f64;
+        let share = super::steal_percent(Some(1.0), Some(2.0), 10.0).unwrap();
+        assert!((share - 10.0 / cores).abs() < 1e-9);
+        assert_eq!(super::steal_percent(Some(2.0), Some(1.0), 10.0), None);
     }
 }

@@ -55,6 +55,8 @@ pub struct LoadResult {
     pub offered: Option<f64>,
     /// Busy CPU of the whole machine per answered request in the window, ms.
     pub cpu_ms_per_request: Option<f64>,
+    /// The hypervisor's steal over the window, % of all cores' time (`cpu::steal_percent`).
+    pub steal_percent: Option<f64>,
     /// Paced: how many answers were over the target at the client and inside the app.
     pub tail: Option<TailSplit>,
 }
@@ -81,9 +83,10 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
     // The machine's CPU over exactly the measured window.
     let cpu_window = tokio::spawn(async move {
         tokio::time::sleep_until(measure_from.into()).await;
-        let before = crate::cpu::busy_seconds();
+        let before = (crate::cpu::busy_seconds(), crate::cpu::steal_seconds());
         tokio::time::sleep_until(end.into()).await;
-        (before, crate::cpu::busy_seconds())
+        let after = (crate::cpu::busy_seconds(), crate::cpu::steal_seconds());
+        (before, after)
     });
     // Paced: Tote's own latency histogram at both ends of the window (`tail`).
     let (metrics_client, metrics_url) = (api.client.clone(), api.url("/metrics"));
@@ -180,6 +183,7 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
         totals: BTreeMap::new(),
         offered: spec.rate,
         cpu_ms_per_request: None,
+        steal_percent: None,
         tail: None,
     };
     let mut timeline = Vec::new();
@@ -221,7 +225,8 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
     result.latency = Latency::of(&hist);
     result.throughput = result.ok_count as f64 / result.window_s;
     if let Ok((before, after)) = cpu_window.await {
-        result.cpu_ms_per_request = crate::cpu::ms_per(before, after, result.ok_count);
+        result.cpu_ms_per_request = crate::cpu::ms_per(before.0, after.0, result.ok_count);
+        result.steal_percent = crate::cpu::steal_percent(before.1, after.1, result.window_s);
     }
     Ok(result)
 }

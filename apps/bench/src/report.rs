@@ -431,7 +431,7 @@ impl Report {
         }
         let splits: Vec<_> = self
             .paced_runs()
-            .filter_map(|(what, p)| Some((what, p.load.tail.as_ref()?, p.load.cpu_ms_per_request)))
+            .filter_map(|(what, p)| Some((what, p.load.tail.as_ref()?, &p.load)))
             .collect();
         if !splits.is_empty() {
             let _ = writeln!(
@@ -446,11 +446,14 @@ impl Report {
                  column is the machine's busy CPU per order over the window, as in section 2. It \
                  rises when this shared host slows down, and at lower rates, where fewer orders \
                  share each wake-up; compared between runs at similar rates, it tells a slow \
-                 phase of the machine from a slow run.\n\n{}",
+                 phase of the machine from a slow run. Host steal is the time the hypervisor \
+                 gave to other guests while this machine's cores were ready to run, as a share \
+                 of all its cores' time over the window (`/proc/stat`).\n\n{}",
                 tail::table_head()
             );
-            for (what, split, cpu) in splits {
-                let _ = writeln!(o, "{}", tail::row(&what, split, cpu));
+            for (what, split, load) in splits {
+                let row = tail::row(&what, split, load.cpu_ms_per_request, load.steal_percent);
+                let _ = writeln!(o, "{row}");
             }
         }
         let _ = writeln!(

@@ -112,15 +112,22 @@ pub fn headline(split: &TailSplit) -> String {
 
 /// A table row for one paced run: answered, over the target at the client and inside the
 /// app, the load generator's send lateness, and the machine's CPU per order (which rises
-/// when this shared host slows down, so it tells a slow phase from a slow run).
-pub fn row(label: &str, split: &TailSplit, cpu_ms_per_order: Option<f64>) -> String {
+/// when this shared host slows down, so it tells a slow phase from a slow run), and the
+/// hypervisor's steal over the window.
+pub fn row(
+    label: &str,
+    split: &TailSplit,
+    cpu_ms_per_order: Option<f64>,
+    steal_percent: Option<f64>,
+) -> String {
     let app = match split.in_app {
         Some(app) => format!("{} ({})", app.over, percent(app.over, app.answered)),
         None => "unread".to_owned(),
     };
     let cpu = cpu_ms_per_order.map_or("–".to_owned(), |c| format!("{c:.2}"));
+    let steal = steal_percent.map_or("–".to_owned(), |s| format!("{s:.1} %"));
     format!(
-        "| {label} | {} | {} ({}) | {app} | {:.2} / {:.1} | {cpu} |",
+        "| {label} | {} | {} ({}) | {app} | {:.2} / {:.1} | {cpu} | {steal} |",
         split.answered,
         split.over_at_client,
         percent(split.over_at_client, split.answered),
@@ -133,7 +140,8 @@ pub fn row(label: &str, split: &TailSplit, cpu_ms_per_order: Option<f64>) -> Str
 pub fn table_head() -> String {
     format!(
         "| Run | Orders answered | Over {0} ms at the clients | Over {0} ms inside Tote's HTTP \
-         layer | Send lateness p50 / p99 ms | CPU ms per order |\n|---|---:|---:|---:|---:|---:|",
+         layer | Send lateness p50 / p99 ms | CPU ms per order | Host steal |\n\
+         |---|---:|---:|---:|---:|---:|---:|",
         crate::report::P99_TARGET_MS
     )
 }
@@ -178,10 +186,12 @@ mod tests {
     #[test]
     fn a_row_shows_both_sides_as_counts_and_shares() {
         assert_eq!(
-            row("target", &split(Some(12)), Some(1.954)),
-            "| target | 2000 | 30 (1.5 %) | 12 (0.6 %) | 0.21 / 3.9 | 1.95 |"
+            row("target", &split(Some(12)), Some(1.954), Some(3.26)),
+            "| target | 2000 | 30 (1.5 %) | 12 (0.6 %) | 0.21 / 3.9 | 1.95 | 3.3 % |"
         );
-        assert!(row("target", &split(None), None).contains("| unread | 0.21 / 3.9 | – |"));
+        assert!(
+            row("target", &split(None), None, None).contains("| unread | 0.21 / 3.9 | – | – |")
+        );
         assert!(
             headline(&split(Some(12)))
                 .contains("12 (0.6 % of the app's own count) were already that slow")
