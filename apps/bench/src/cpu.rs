@@ -8,15 +8,27 @@ pub fn busy_seconds() -> Option<f64> {
     busy_from(&stat)
 }
 
-/// From the `cpu` line: user, nice, system, idle, iowait, irq, softirq, steal, …; busy is
-/// everything but idle and iowait. Ticks are USER_HZ, 100 a second on Linux.
-fn busy_from(stat: &str) -> Option<f64> {
+/// Busy and steal seconds (see [`steal_from`]) from one reading of `/proc/stat`.
+pub fn busy_and_steal_seconds() -> (Option<f64>, Option<f64>) {
+    match std::fs::read_to_string("/proc/stat") {
+        Ok(stat) => (busy_from(&stat), steal_from(&stat)),
+        Err(_) => (None, None),
+    }
+}
+
+/// The `cpu` line's ticks: user, nice, system, idle, iowait, irq, softirq, steal, …
+/// Ticks are USER_HZ, 100 a second on Linux.
+fn cpu_ticks(stat: &str) -> Option<Vec<u64>> {
     let line = stat.lines().find(|l| l.starts_with("cpu "))?;
-    let ticks: Vec<u64> = line
-        .split_whitespace()
+    line.split_whitespace()
         .skip(1)
         .map(|t| t.parse().ok())
-        .collect::<Option<_>>()?;
+        .collect()
+}
+
+/// Busy is everything but idle and iowait.
+fn busy_from(stat: &str) -> Option<f64> {
+    let ticks = cpu_ticks(stat)?;
     let total: u64 = ticks.iter().take(8).sum();
     let idle = ticks.get(3)? + ticks.get(4).copied().unwrap_or(0);
     Some((total - idle) as f64 / 100.0)
@@ -24,15 +36,8 @@ fn busy_from(stat: &str) -> Option<f64> {
 
 /// CPU seconds since boot that the hypervisor gave to other guests while this machine's cores
 /// were ready to run (`steal`, the 8th field): the share a shared host takes away.
-pub fn steal_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    steal_from(&stat)
-}
-
 fn steal_from(stat: &str) -> Option<f64> {
-    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
-    let steal: u64 = line.split_whitespace().nth(8)?.parse().ok()?;
-    Some(steal as f64 / 100.0)
+    Some(*cpu_ticks(stat)?.get(7)? as f64 / 100.0)
 }
 
 /// Steal between two readings as a share of all the cores' time over `window_s`, in %.

@@ -75,6 +75,10 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
     let url = api.url(path);
     let auth = HeaderValue::from_str(&format!("Bearer {}", api.key))
         .context(|| "API key is not a valid header".to_owned())?;
+    // One connection per client, opened on its first request.
+    let connections = (0..spec.clients)
+        .map(|_| Connection::new(&url, auth.clone()))
+        .collect::<std::result::Result<Vec<_>, String>>()?;
     let start = Instant::now();
     let measure_from = start + spec.warmup;
     let end = measure_from + spec.duration;
@@ -83,10 +87,9 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
     // The machine's CPU over exactly the measured window.
     let cpu_window = tokio::spawn(async move {
         tokio::time::sleep_until(measure_from.into()).await;
-        let before = (crate::cpu::busy_seconds(), crate::cpu::steal_seconds());
+        let before = crate::cpu::busy_and_steal_seconds();
         tokio::time::sleep_until(end.into()).await;
-        let after = (crate::cpu::busy_seconds(), crate::cpu::steal_seconds());
-        (before, after)
+        (before, crate::cpu::busy_and_steal_seconds())
     });
     // Paced: Tote's own latency histogram at both ends of the window (`tail`).
     let (metrics_client, metrics_url) = (api.client.clone(), api.url("/metrics"));
@@ -116,12 +119,11 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
     }
     let tasks: Vec<_> = slots
         .into_iter()
+        .zip(connections)
         .enumerate()
-        .map(|(i, mut schedule)| {
-            let connection = Connection::new(&url, auth.clone());
+        .map(|(i, (mut schedule, mut connection))| {
             let body = body.clone();
             tokio::spawn(async move {
-                let mut connection = connection?;
                 let mut rng = StdRng::seed_from_u64(0x70_7e + i as u64);
                 let mut t = ClientTally {
                     hist: stats::histogram(),
@@ -167,7 +169,7 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
                         }
                     }
                 }
-                Ok::<_, String>(t)
+                t
             })
         })
         .collect();
@@ -189,10 +191,7 @@ pub async fn run(api: &Api, path: &str, spec: &LoadSpec, body: BodyFn) -> Result
     let mut timeline = Vec::new();
     let mut late = stats::histogram();
     for task in tasks {
-        let t = task
-            .await
-            .context(|| "a load client panicked".to_owned())?
-            .map_err(|e| format!("a load client: {e}"))?;
+        let t = task.await.context(|| "a load client panicked".to_owned())?;
         timeline.extend(t.timeline.iter().copied());
         late.add(&t.late)
             .context(|| "merging histograms".to_owned())?;
