@@ -39,6 +39,10 @@ pub struct Settings {
     /// `TOTE_DATABASE_MAX_CONNECTIONS`: PostgreSQL connections for transactions (plus up to
     /// four for reads outside a transaction; `sql::SqlConfig`). Default: four per CPU core.
     pub database_max_connections: u32,
+    /// `TOTE_DATABASE_BACKGROUND_CONNECTIONS`: PostgreSQL connections of the background work's
+    /// own pool (outbox relay, in-process consumers, pollers, audit writer), apart from the
+    /// requests' (ADR 026). 0 shares the requests' pool. Default: 2.
+    pub database_background_connections: u32,
     /// `TOTE_HTTP_WORKERS`: HTTP worker threads. Default: two per CPU core (ADR 020).
     pub http_workers: NonZeroUsize,
     /// `AMQP_URL`: RabbitMQ. Unset: events are delivered in-process.
@@ -111,6 +115,10 @@ fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
 }
 
+/// The background work's own pool: the relay's claim and one consumer's transaction at a
+/// time, so a burst of events takes at most two backends from the requests (ADR 026).
+pub const DEFAULT_BACKGROUND_CONNECTIONS: u32 = 2;
+
 /// Two HTTP workers per core. Each worker is one thread serving many connections, while the
 /// database serves each connection with a process of its own; where both share the cores, the
 /// scheduler's fairness per thread would give a two-thread app too small a share (ADR 020).
@@ -178,6 +186,11 @@ impl Settings {
                 "TOTE_DATABASE_MAX_CONNECTIONS",
                 lookup("TOTE_DATABASE_MAX_CONNECTIONS"),
                 default_database_max_connections(),
+            )?,
+            database_background_connections: parse(
+                "TOTE_DATABASE_BACKGROUND_CONNECTIONS",
+                lookup("TOTE_DATABASE_BACKGROUND_CONNECTIONS"),
+                DEFAULT_BACKGROUND_CONNECTIONS,
             )?,
             http_workers: parse(
                 "TOTE_HTTP_WORKERS",
@@ -349,6 +362,18 @@ mod tests {
         assert_eq!(settings(&[]).unwrap().database_max_connections, 4 * cores);
         let s = settings(&[("TOTE_DATABASE_MAX_CONNECTIONS", "24")]).unwrap();
         assert_eq!(s.database_max_connections, 24);
+    }
+
+    #[test]
+    fn background_work_has_a_pool_of_two_unless_told_otherwise() {
+        assert_eq!(settings(&[]).unwrap().database_background_connections, 2);
+        let s = settings(&[("TOTE_DATABASE_BACKGROUND_CONNECTIONS", "0")]).unwrap();
+        assert_eq!(s.database_background_connections, 0);
+        let err = settings(&[("TOTE_DATABASE_BACKGROUND_CONNECTIONS", "two")]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("TOTE_DATABASE_BACKGROUND_CONNECTIONS")
+        );
     }
 
     #[test]

@@ -102,11 +102,19 @@ impl Application {
             })?
             .port();
         let metrics = Metrics::new().map_err(|e| StartupError::Metrics(e.to_string()))?;
+        // Background work runs on a pool of its own, so its bursts never hold the
+        // connections requests wait for (ADR 026).
+        let background = store
+            .with_own_pool(settings.database_background_connections)
+            .map_err(|source| StartupError::Database {
+                label: settings.database_label(),
+                source,
+            })?;
         let notifier = notifier(&settings)?;
         // With RabbitMQ, `tote worker` relays and consumes; embedded, this process does both.
         let relay = match &settings.amqp_url {
             None => Some(spawn_in_process_events(
-                &store,
+                &background,
                 &settings,
                 Some(metrics.clone()),
                 &notifier,
@@ -115,7 +123,7 @@ impl Application {
         };
         let dispatcher = settings.amqp_url.is_none().then(|| {
             crate::dispatch::spawn(
-                store.clone(),
+                background.clone(),
                 settings.webhook_allow_private,
                 Duration::from_millis(settings.outbox_poll_ms.max(100)),
                 metrics.clone(),
@@ -124,14 +132,14 @@ impl Application {
         let hold_expiry = settings
             .amqp_url
             .is_none()
-            .then(|| crate::hold_expiry::spawn(store.clone(), Duration::from_secs(5)));
+            .then(|| crate::hold_expiry::spawn(background.clone(), Duration::from_secs(5)));
         let sampler = metrics.spawn_sampler(store.clone(), Duration::from_secs(5));
         // Embedded, dead letters are this process's; with RabbitMQ the worker reports them.
         let dead_letter_sampler = settings.amqp_url.is_none().then(|| {
             metrics.spawn_broker_sampler(
-                store.clone(),
+                background.clone(),
                 None,
-                consumer_names(&store, &notifier),
+                consumer_names(&background, &notifier),
                 Duration::from_secs(15),
             )
         });
@@ -145,14 +153,14 @@ impl Application {
                 KeySet::ephemeral()
             }
         };
-        let (audit, audit_writer) = AuditSink::spawn(store.clone());
+        let (audit, audit_writer) = AuditSink::spawn(background.clone());
         let shipping = crate::shipping::Shipping::new(store.clone(), &settings)
             .map_err(StartupError::Shipping)?;
         // Embedded, this process tracks parcels; with RabbitMQ the worker does.
         let tracking_poll = match settings.amqp_url {
             Some(_) => None,
             None => crate::shipping::spawn_tracking_poll(
-                store.clone(),
+                background.clone(),
                 &settings,
                 Duration::from_secs(settings.tracking_poll_secs.max(1)),
             )

@@ -61,7 +61,15 @@ pub(crate) type TxConnection = managed::Object<Connections>;
 pub(crate) fn tx_pool(url: &str, size: u32) -> Result<TxPool, sqlx::Error> {
     let options: PgConnectOptions = url.parse()?;
     // As the sea-orm pool is configured: statements are traced by the store, not logged.
-    let options = options.disable_statement_logging();
+    build(options.disable_statement_logging(), size)
+}
+
+/// A pool of at most `size` connections of its own, opened as `pool`'s are.
+pub(crate) fn sibling(pool: &TxPool, size: u32) -> Result<TxPool, sqlx::Error> {
+    build(pool.manager().options.clone(), size)
+}
+
+fn build(options: PgConnectOptions, size: u32) -> Result<TxPool, sqlx::Error> {
     managed::Pool::builder(Connections { options })
         .max_size(size.max(1) as usize)
         .wait_timeout(Some(Duration::from_secs(10)))

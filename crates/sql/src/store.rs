@@ -1,4 +1,4 @@
-use crate::pg_pool::{TxPool, tx_pool};
+use crate::pg_pool::{TxPool, sibling, tx_pool};
 use crate::store_err;
 use crate::tx::Tx;
 use kernel::StoreError;
@@ -71,6 +71,24 @@ impl SqlStore {
             _ => None,
         };
         Ok(Self { db, tx_pool })
+    }
+
+    /// The same database, with transactions on a pool of `size` connections of their own: for
+    /// background work (the outbox relay, consumers, pollers), so that its bursts never hold
+    /// the connections requests wait for (ADR 026). `size` 0, and SQLite (one connection, one
+    /// writer), share this store's pool. Reads outside a transaction share sea-orm's pool.
+    pub fn with_own_pool(&self, size: u32) -> Result<Self, StoreError> {
+        let tx_pool = match (&self.tx_pool, size) {
+            (Some(pool), 1..) => Some(
+                sibling(pool, size)
+                    .map_err(|e| store_err(DbErr::Conn(RuntimeErr::SqlxError(e))))?,
+            ),
+            _ => self.tx_pool.clone(),
+        };
+        Ok(Self {
+            db: self.db.clone(),
+            tx_pool,
+        })
     }
 
     /// Brings the schema up to date. Safe to run at every start.

@@ -104,6 +104,44 @@ async fn a_tenant_transaction_leaves_its_connection_clean() {
     assert!(tx.find_idempotency("retry-1").await.unwrap().is_some());
 }
 
+/// Background work (the relay, consumers) runs on a pool of its own: while it holds every one
+/// of its connections, a request's transaction still begins at once. Size 0 shares the pool.
+#[tokio::test]
+async fn a_store_with_its_own_pool_never_takes_the_requests_connections() {
+    let w = World::new(Backend::Postgres).await;
+    let ctx = w.tenant().await;
+    let requests = SqlStore::connect(&SqlConfig {
+        url: w.db.url.clone(),
+        max_connections: 1,
+    })
+    .await
+    .unwrap();
+    let soon = std::time::Duration::from_millis(500);
+
+    let background = requests.with_own_pool(1).unwrap();
+    let held = OrderUnitOfWork::begin(&background, ctx.tenant_id)
+        .await
+        .unwrap();
+    let tx = tokio::time::timeout(soon, OrderUnitOfWork::begin(&requests, ctx.tenant_id))
+        .await
+        .expect("the requests' pool is not the background's")
+        .unwrap();
+    tx.commit().await.unwrap();
+    drop(held);
+
+    let shared = requests.with_own_pool(0).unwrap();
+    let held = OrderUnitOfWork::begin(&shared, ctx.tenant_id)
+        .await
+        .unwrap();
+    assert!(
+        tokio::time::timeout(soon, OrderUnitOfWork::begin(&requests, ctx.tenant_id))
+            .await
+            .is_err(),
+        "size 0 shares the one connection, so the second transaction waits for it"
+    );
+    drop(held);
+}
+
 /// Polls the server until no session of the test database is inside a transaction; fails
 /// after a generous bound (the rollback is one round trip away).
 async fn wait_until_no_transaction_is_open(w: &World) {
