@@ -459,7 +459,10 @@ impl Report {
         let _ = writeln!(
             o,
             "\n## 2. The ceiling: pgbench in the same run\n\n\
-             `pgbench -i -s {}` into a scratch database, then `pgbench -b tpcb-like -c N -j 2 -T {:.0}` \
+             `pgbench -i -s {}` (by default the largest client count, as pgbench's documentation \
+             asks: with fewer branch rows than clients, TPC-B's transactions mostly wait on \
+             each other's branch update) into a scratch database, then `pgbench -b tpcb-like \
+             -c N -j 2 -T {:.0}` \
              right after Tote's run at the same N (per-transaction log for percentiles), in {} \
              rounds of every N, one after the other; the headline takes the median round. \
              A TPC-B transaction is 3 UPDATEs, 1 SELECT and 1 INSERT; a Tote order is \

@@ -33,8 +33,11 @@ pub struct Options {
     /// SKUs in the order-placement catalogue.
     #[arg(long, default_value_t = 1000)]
     pub skus: usize,
-    #[arg(long, default_value_t = 10)]
-    pub pgbench_scale: u32,
+    /// pgbench's scale factor. Default: the largest client count, as pgbench's documentation
+    /// asks of TPC-B: with fewer branch rows than clients its transactions mostly wait on each
+    /// other's branch update, and the ceiling measures that contention, not the server.
+    #[arg(long)]
+    pub pgbench_scale: Option<u32>,
     /// Rounds of Tote-then-pgbench at each client count. The headline is the median round's
     /// ratio: this machine's speed drifts between runs, and alternating pairs cancel most of it.
     #[arg(long, default_value_t = 3)]
@@ -92,6 +95,16 @@ const SCENARIOS: [&str; 7] = [
 ];
 
 impl Options {
+    /// The scale pgbench is initialised at: as given, else the largest client count.
+    pub fn pgbench_scale(&self) -> u32 {
+        self.pgbench_scale
+            .unwrap_or_else(|| {
+                let largest = self.clients.iter().copied().max().unwrap_or(1);
+                u32::try_from(largest).unwrap_or(u32::MAX)
+            })
+            .max(1)
+    }
+
     fn load(&self, clients: usize) -> LoadSpec {
         LoadSpec {
             clients,
@@ -123,7 +136,7 @@ pub async fn smoke() -> Result<()> {
         warmup: 0,
         clients: vec![4],
         skus: 20,
-        pgbench_scale: 1,
+        pgbench_scale: Some(1),
         rounds: 1,
         pool: None,
         contention_clients: 8,
@@ -184,7 +197,7 @@ async fn run(options: &Options, out: Option<&Path>, command: &str) -> Result<Rep
         command: command.to_owned(),
         duration_s: options.duration as f64,
         warmup_s: options.warmup as f64,
-        pgbench_scale: options.pgbench_scale,
+        pgbench_scale: options.pgbench_scale(),
         rounds: options.rounds.max(1),
         skus: options.skus,
         headline_clients: crate::report::headline_clients(&options.clients),
@@ -328,7 +341,7 @@ async fn ceiling_on(
     orders::drain(&db.url).await?;
     orders::history(&api, skus.clone(), &db.url, options.warmup).await?;
     stop(admin, db, running).await?;
-    pgbench::init(pgbench_url, options.pgbench_scale).await?;
+    pgbench::init(pgbench_url, options.pgbench_scale()).await?;
     let mut rows = Vec::new();
     for (round, &clients) in (1..=options.rounds.max(1))
         .flat_map(|round| options.clients.iter().map(move |c| (round, c)))
@@ -575,5 +588,30 @@ fn produced_numbers(report: &Report) -> Result<()> {
         Ok(())
     } else {
         Err(format!("no numbers from: {}", missing.join(", ")).into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Options;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        options: Options,
+    }
+
+    fn options(args: &[&str]) -> Options {
+        Cli::try_parse_from(std::iter::once("bench").chain(args.iter().copied()))
+            .unwrap()
+            .options
+    }
+
+    #[test]
+    fn pgbench_is_scaled_to_the_largest_client_count_unless_told() {
+        assert_eq!(options(&[]).pgbench_scale(), 64);
+        assert_eq!(options(&["--clients", "8,32"]).pgbench_scale(), 32);
+        assert_eq!(options(&["--pgbench-scale", "10"]).pgbench_scale(), 10);
     }
 }
