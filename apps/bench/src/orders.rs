@@ -125,14 +125,19 @@ pub struct Drain {
 /// `VACUUM (ANALYZE)` of the whole database as `url`'s user, before a measured run: pgbench
 /// vacuums its own tables before each of its runs, and production runs autovacuum, which a
 /// CI machine may have switched off. Without it every run inherits the dead rows of the runs
-/// before it and the planner plans against an empty catalogue's statistics.
+/// before it and the planner plans against an empty catalogue's statistics. Then a
+/// `CHECKPOINT` (`url`'s user is the superuser), for the reason [`crate::pg::checkpoint`] gives.
 pub async fn vacuum(url: &str) -> Result<()> {
     let pool = crate::pg::pool(url, 1).await?;
-    let done = sea_orm::sqlx::raw_sql("VACUUM (ANALYZE)")
+    let vacuumed = sea_orm::sqlx::raw_sql("VACUUM (ANALYZE)")
         .execute(&pool)
         .await
         .map(|_| ())
         .context(|| "vacuuming the orders database".to_owned());
+    let done = match vacuumed {
+        Ok(()) => crate::pg::checkpoint(&pool).await,
+        Err(e) => Err(e),
+    };
     pool.close().await;
     done
 }

@@ -64,6 +64,19 @@ pub async fn exists(admin: &PgPool, name: &str) -> Result<bool> {
     Ok(found.is_some())
 }
 
+/// `CHECKPOINT`, as the superuser, right before a measured run: the run then starts a
+/// checkpoint cycle of its own, instead of running under one that the runs before it set going
+/// (its background writes, and a full-page image in the WAL for each page first changed after
+/// it began). pgbench at scale 64 writes one for most of its updates, and fills the WAL fast
+/// enough to start a checkpoint every minute or so here (`max_wal_size` 1 GB).
+pub async fn checkpoint(admin: &PgPool) -> Result<()> {
+    sqlx::raw_sql("CHECKPOINT")
+        .execute(admin)
+        .await
+        .context(|| "CHECKPOINT before a measured run".to_owned())?;
+    Ok(())
+}
+
 pub async fn drop_database(admin: &PgPool, name: &str) -> Result<()> {
     sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .execute(admin)

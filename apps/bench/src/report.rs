@@ -356,8 +356,9 @@ impl Report {
              The store first gets a history of orders (16 clients for the warm-up time, \
              unmeasured), so no plan is made for an empty `orders` table. \
              Before each run the benchmark runs `VACUUM (ANALYZE)` on the database, as pgbench \
-             does on its own tables before each of its runs, and starts the app afresh; it stops \
-             the app before pgbench runs.\n",
+             does on its own tables before each of its runs, then `CHECKPOINT` (before each \
+             pgbench run too), so that no run works under a checkpoint the runs before it set \
+             going; it starts the app afresh, and stops it before pgbench runs.\n",
             self.skus,
             pool = self.pool,
         );

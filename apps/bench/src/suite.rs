@@ -355,6 +355,7 @@ async fn ceiling_on(
         // report how far behind they were.
         let drain = orders::drain(&db.url).await.map_err(|e| e.to_string());
         stop(admin, db, running).await?;
+        pg::checkpoint(admin).await?;
         let pgbench = pgbench::run(
             pgbench_url,
             clients,
@@ -408,6 +409,7 @@ async fn ceiling_on(
     {
         let share = target.load.offered.unwrap_or_default() / own;
         let duration = Duration::from_secs(options.duration);
+        pg::checkpoint(admin).await?;
         paced.pgbench_same_share = Some(
             pgbench::run(pgbench_url, headline, 2, duration, Some(share * tps))
                 .await
