@@ -129,15 +129,14 @@ pub struct Drain {
 /// `CHECKPOINT` (`url`'s user is the superuser), for the reason [`crate::pg::checkpoint`] gives.
 pub async fn vacuum(url: &str) -> Result<()> {
     let pool = crate::pg::pool(url, 1).await?;
-    let vacuumed = sea_orm::sqlx::raw_sql("VACUUM (ANALYZE)")
-        .execute(&pool)
-        .await
-        .map(|_| ())
-        .context(|| "vacuuming the orders database".to_owned());
-    let done = match vacuumed {
-        Ok(()) => crate::pg::checkpoint(&pool).await,
-        Err(e) => Err(e),
-    };
+    let done = async {
+        sea_orm::sqlx::raw_sql("VACUUM (ANALYZE)")
+            .execute(&pool)
+            .await
+            .context(|| "vacuuming the orders database".to_owned())?;
+        crate::pg::checkpoint(&pool).await
+    }
+    .await;
     pool.close().await;
     done
 }

@@ -55,12 +55,7 @@ async fn a_tenant_transaction_leaves_its_connection_clean() {
     let ctx = w.tenant().await;
     let other = w.tenant().await;
     // One connection: every transaction below runs on the same one.
-    let store = SqlStore::connect(&SqlConfig {
-        url: w.db.url.clone(),
-        max_connections: 1,
-    })
-    .await
-    .unwrap();
+    let store = one_connection_store(&w).await;
     let record = IdempotencyRecord {
         key: "retry-1".into(),
         fingerprint: "f".into(),
@@ -110,12 +105,7 @@ async fn a_tenant_transaction_leaves_its_connection_clean() {
 async fn a_store_with_its_own_pool_never_takes_the_requests_connections() {
     let w = World::new(Backend::Postgres).await;
     let ctx = w.tenant().await;
-    let requests = SqlStore::connect(&SqlConfig {
-        url: w.db.url.clone(),
-        max_connections: 1,
-    })
-    .await
-    .unwrap();
+    let requests = one_connection_store(&w).await;
     let soon = std::time::Duration::from_millis(500);
 
     let background = requests.with_own_pool(1).unwrap();
@@ -140,6 +130,16 @@ async fn a_store_with_its_own_pool_never_takes_the_requests_connections() {
         "size 0 shares the one connection, so the second transaction waits for it"
     );
     drop(held);
+}
+
+/// A store on the test database whose transactions share one connection.
+async fn one_connection_store(w: &World) -> SqlStore {
+    SqlStore::connect(&SqlConfig {
+        url: w.db.url.clone(),
+        max_connections: 1,
+    })
+    .await
+    .unwrap()
 }
 
 /// Polls the server until no session of the test database is inside a transaction; fails
