@@ -88,7 +88,14 @@ pub async fn open_store(settings: &Settings, migrate: bool) -> Result<SqlStore, 
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let store = open_store(&settings, true).await?;
+        // One shard of connections per HTTP worker, so each keeps its own (ADR 028).
+        let store = open_store(&settings, true)
+            .await?
+            .sharded_by_thread(settings.http_workers.get())
+            .map_err(|source| StartupError::Database {
+                label: settings.database_label(),
+                source,
+            })?;
         let listener =
             TcpListener::bind(settings.http_addr).map_err(|source| StartupError::Bind {
                 addr: settings.http_addr.to_string(),

@@ -23,6 +23,7 @@ mod pg_pool;
 pub mod pick_pack;
 mod returns;
 mod routing;
+mod sharded_pool;
 mod stock;
 mod stock_ledger;
 mod store;

@@ -7,6 +7,7 @@
 //! connection that may be in an unknown state — its transaction dropped open, a statement
 //! cancelled mid-way — is tested (and its queued `ROLLBACK` flushed) before its next use.
 
+use crate::sharded_pool::Sharded;
 use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
 use sea_orm::sqlx::postgres::PgConnectOptions;
 use sea_orm::sqlx::{self, ConnectOptions, Connection, PgConnection};
@@ -54,27 +55,33 @@ impl managed::Manager for Connections {
     }
 }
 
-pub(crate) type TxPool = managed::Pool<Connections>;
+/// The transactions' pool: one shard per HTTP worker, or one (`crate::sharded_pool`).
+pub(crate) type TxPool = Sharded<Connections>;
 pub(crate) type TxConnection = managed::Object<Connections>;
 
 /// A pool of at most `size` connections to `url`, opened as they are needed.
 pub(crate) fn tx_pool(url: &str, size: u32) -> Result<TxPool, sqlx::Error> {
     let options: PgConnectOptions = url.parse()?;
     // As the sea-orm pool is configured: statements are traced by the store, not logged.
-    build(options.disable_statement_logging(), size)
+    build(options.disable_statement_logging(), size, 1)
 }
 
-/// A pool of at most `size` connections of its own, opened as `pool`'s are.
-pub(crate) fn sibling(pool: &TxPool, size: u32) -> Result<TxPool, sqlx::Error> {
-    build(pool.manager().options.clone(), size)
+/// A pool of at most `size` connections of its own, opened as `pool`'s are, in `shards`
+/// shards (at most one per connection).
+pub(crate) fn sibling(pool: &TxPool, size: u32, shards: usize) -> Result<TxPool, sqlx::Error> {
+    build(pool.manager().options.clone(), size, shards)
 }
 
-fn build(options: PgConnectOptions, size: u32) -> Result<TxPool, sqlx::Error> {
-    managed::Pool::builder(Connections { options })
-        .max_size(size.max(1) as usize)
+fn build(options: PgConnectOptions, size: u32, shards: usize) -> Result<TxPool, sqlx::Error> {
+    Sharded::build(size.max(1) as usize, shards, |own| {
+        managed::Pool::builder(Connections {
+            options: options.clone(),
+        })
+        .max_size(own)
         .wait_timeout(Some(Duration::from_secs(10)))
         .create_timeout(Some(Duration::from_secs(5)))
         .runtime(deadpool::Runtime::Tokio1)
         .build()
-        .map_err(|e| sqlx::Error::Configuration(e.to_string().into()))
+    })
+    .map_err(|e| sqlx::Error::Configuration(e.to_string().into()))
 }

@@ -80,7 +80,7 @@ impl SqlStore {
     pub fn with_own_pool(&self, size: u32) -> Result<Self, StoreError> {
         let tx_pool = match (&self.tx_pool, size) {
             (Some(pool), 1..) => Some(
-                sibling(pool, size)
+                sibling(pool, size, 1)
                     .map_err(|e| store_err(DbErr::Conn(RuntimeErr::SqlxError(e))))?,
             ),
             _ => self.tx_pool.clone(),
@@ -89,6 +89,29 @@ impl SqlStore {
             db: self.db.clone(),
             tx_pool,
         })
+    }
+
+    /// This store with its transactions' connections split into `shards` shards, one per
+    /// single-threaded runtime that serves requests (actix-web's workers), so that a
+    /// connection stays with the thread that opened it (`crate::pg_pool`, ADR 028). The total
+    /// stays as configured; SQLite, and a store of one shard, are unchanged.
+    pub fn sharded_by_thread(self, shards: usize) -> Result<Self, StoreError> {
+        let tx_pool = match &self.tx_pool {
+            Some(pool) if shards > 1 => Some(
+                sibling(pool, pool.status().max_size as u32, shards)
+                    .map_err(|e| store_err(DbErr::Conn(RuntimeErr::SqlxError(e))))?,
+            ),
+            _ => self.tx_pool.clone(),
+        };
+        Ok(Self {
+            db: self.db,
+            tx_pool,
+        })
+    }
+
+    /// How many shards the transactions' pool has (1 on SQLite).
+    pub fn tx_pool_shards(&self) -> usize {
+        self.tx_pool.as_ref().map_or(1, |p| p.shards())
     }
 
     /// Brings the schema up to date. Safe to run at every start.
@@ -219,9 +242,7 @@ impl SqlStore {
     pub async fn close(self) -> Result<(), StoreError> {
         if let Some(pool) = &self.tx_pool {
             // Idle connections say goodbye to the server; lent ones close as they come back.
-            let idle = pool.retain(|_, _| false).removed;
-            pool.close();
-            for pooled in idle {
+            for pooled in pool.close() {
                 let _ = sqlx::Connection::close(pooled.conn).await;
             }
         }

@@ -184,3 +184,43 @@ async fn terminate_pooled_connections(w: &World) {
     assert!(terminated >= 1, "no pooled connection to end");
     admin.close().await.unwrap();
 }
+
+/// The requests' pool is split into a shard per HTTP worker (ADR 028), but its total stays:
+/// one thread alone still gets every connection at once, and the background pool cut from it
+/// is one shard of its own size.
+#[tokio::test]
+async fn a_sharded_store_keeps_all_its_connections_for_one_thread() {
+    let w = World::new(Backend::Postgres).await;
+    let ctx = w.tenant().await;
+    let store = SqlStore::connect(&SqlConfig {
+        url: w.db.url.clone(),
+        max_connections: 4,
+    })
+    .await
+    .unwrap()
+    .sharded_by_thread(3)
+    .unwrap();
+    assert_eq!(store.tx_pool_shards(), 3);
+    let soon = std::time::Duration::from_millis(500);
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let tx = tokio::time::timeout(soon, OrderUnitOfWork::begin(&store, ctx.tenant_id))
+            .await
+            .expect("the pool has room: no transaction waits")
+            .unwrap();
+        held.push(tx);
+    }
+    assert!(
+        tokio::time::timeout(soon, OrderUnitOfWork::begin(&store, ctx.tenant_id))
+            .await
+            .is_err(),
+        "four connections in all: the fifth waits"
+    );
+    drop(held);
+    assert_eq!(store.with_own_pool(2).unwrap().tx_pool_shards(), 1);
+    assert_eq!(
+        store.sharded_by_thread(9).unwrap().tx_pool_shards(),
+        4,
+        "never more shards than connections"
+    );
+}
