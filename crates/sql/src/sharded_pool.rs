@@ -7,8 +7,8 @@
 //! where one would do, and a wait for a thread that may not have a core just then.
 //!
 //! Sharded, a thread borrows from its own shard first. When its shard has none free it takes
-//! one that another shard has open and idle; only when none is idle anywhere does it open one
-//! in another shard with room (that one then belongs to this thread's runtime for its whole
+//! one that another shard has open and idle; only when none is idle anywhere, and none of its
+//! own comes free within a short grace, does it open one in another shard with room (that one then belongs to this thread's runtime for its whole
 //! life, but no request waits while the pool has room), and only when the pool is full does it
 //! wait, on its own shard. The shards together hold as many connections as the pool was given.
 
@@ -47,6 +47,9 @@ pub(crate) struct PoolStatus {
     pub(crate) available: usize,
 }
 
+/// How long a thread waits for its own shard before it opens a connection in another.
+const GRACE: Duration = Duration::from_millis(20);
+
 static NEXT_THREAD: AtomicUsize = AtomicUsize::new(0);
 
 thread_local! {
@@ -84,9 +87,9 @@ impl<M: Manager> Sharded<M> {
     }
 
     /// A connection from shard `home` if one is free or may be opened there; else one open
-    /// and idle in another shard; else one opened in another shard with room (it stays with
-    /// this thread's runtime, but no request waits while the pool has room); else the next to
-    /// come free in `home`.
+    /// and idle in another shard; else one that comes free in `home` within [`GRACE`]; else
+    /// one opened in another shard with room (it stays with this thread's runtime, but no
+    /// request waits long while the pool has room); else the next to come free in `home`.
     async fn get_from(&self, home: usize) -> Result<Object<M>, PoolError<M::Error>> {
         let n = self.shards.len();
         let others = || (1..n).map(|i| &self.shards[(home + i) % n]);
@@ -97,6 +100,17 @@ impl<M: Manager> Sharded<M> {
             if let Some(got) = Self::now(shard).await {
                 return got;
             }
+        }
+        // Under a burst (a start-up, say) its own connections come free within a transaction's
+        // time: waiting that long keeps a connection from being opened in another shard, for
+        // its whole life, only because that shard's thread had not yet asked.
+        let grace = Timeouts {
+            wait: Some(GRACE),
+            ..self.shards[home].timeouts()
+        };
+        match self.shards[home].timeout_get(&grace).await {
+            Err(PoolError::Timeout(TimeoutType::Wait)) => {}
+            got => return got,
         }
         for shard in others().filter(|s| s.status().size < s.status().max_size) {
             if let Some(got) = Self::now(shard).await {
@@ -225,6 +239,22 @@ mod tests {
         assert!(matches!(waited, Err(PoolError::Timeout(TimeoutType::Wait))));
         drop(held);
         assert_eq!(p.status().available, 4);
+    }
+
+    #[tokio::test]
+    async fn one_of_its_own_that_comes_free_soon_is_taken_before_one_is_opened_elsewhere() {
+        let p = pool(4, 2);
+        let first = p.get_from(1).await.unwrap();
+        let kept = p.get_from(1).await.unwrap();
+        let given_back = *first;
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            drop(first);
+        });
+        let got = p.get_from(1).await.unwrap();
+        assert_eq!(*got, given_back, "its own, given back within the grace");
+        assert_eq!(opened(&p), [0, 2], "nothing opened in shard 0");
+        drop((got, kept));
     }
 
     #[tokio::test]

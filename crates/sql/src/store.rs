@@ -93,20 +93,20 @@ impl SqlStore {
 
     /// This store with its transactions' connections split into `shards` shards, one per
     /// single-threaded runtime that serves requests (actix-web's workers), so that a
-    /// connection stays with the thread that opened it (`crate::pg_pool`, ADR 028). The total
-    /// stays as configured; SQLite, and a store of one shard, are unchanged.
+    /// connection stays with the thread that opened it (`crate::sharded_pool`, ADR 028). The
+    /// total stays as configured. On SQLite, or with `shards` below 2, the store is returned
+    /// as it is.
     pub fn sharded_by_thread(self, shards: usize) -> Result<Self, StoreError> {
-        let tx_pool = match &self.tx_pool {
-            Some(pool) if shards > 1 => Some(
-                sibling(pool, pool.status().max_size as u32, shards)
-                    .map_err(|e| store_err(DbErr::Conn(RuntimeErr::SqlxError(e))))?,
-            ),
-            _ => self.tx_pool.clone(),
-        };
-        Ok(Self {
-            db: self.db,
-            tx_pool,
-        })
+        match &self.tx_pool {
+            Some(pool) if shards > 1 => Ok(Self {
+                tx_pool: Some(
+                    sibling(pool, pool.status().max_size as u32, shards)
+                        .map_err(|e| store_err(DbErr::Conn(RuntimeErr::SqlxError(e))))?,
+                ),
+                db: self.db,
+            }),
+            _ => Ok(self),
+        }
     }
 
     /// How many shards the transactions' pool has (1 on SQLite).
