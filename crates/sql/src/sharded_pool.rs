@@ -112,7 +112,10 @@ impl<M: Manager> Sharded<M> {
             Err(PoolError::Timeout(TimeoutType::Wait)) => {}
             got => return got,
         }
-        for shard in others().filter(|s| s.status().size < s.status().max_size) {
+        for shard in others().filter(|s| {
+            let status = s.status();
+            status.size < status.max_size
+        }) {
             if let Some(got) = Self::now(shard).await {
                 return got;
             }
