@@ -12,7 +12,7 @@ use sea_orm::{
 use std::time::Duration;
 
 /// The setting of a transaction that sees every tenant (see `begin_all_tenants`).
-pub(crate) const SEE_ALL_TENANTS: &str = "SELECT set_config('app.bypass_rls', 'on', true)";
+pub(crate) const SEE_ALL_TENANTS: &str = "SET LOCAL app.bypass_rls = 'on'";
 
 /// How to reach the database.
 #[derive(Debug, Clone)]
@@ -125,7 +125,7 @@ impl SqlStore {
     }
 
     /// A transaction on a live connection (see [`retrying_broken`](Self::retrying_broken)),
-    /// with `settings` (`SELECT set_config(…)`, no parameters) run in the same round trip on
+    /// with `settings` (`SET LOCAL …`, no parameters) run in the same round trip on
     /// PostgreSQL; SQLite has no settings to make.
     pub(crate) async fn begin(&self, settings: String) -> Result<Tx, StoreError> {
         match &self.tx_pool {
@@ -169,8 +169,10 @@ impl SqlStore {
     /// round trip as `BEGIN`.
     pub(crate) async fn begin_tenant(&self, tenant: kernel::TenantId) -> Result<Tx, StoreError> {
         // A UUID's text is hex digits and hyphens: nothing in it can leave the quotes.
+        // `SET LOCAL` rather than `SELECT set_config(…, true)`, which does the same: a utility
+        // statement is not analysed, planned or run through the executor (`docs/adr/023`).
         let setting = format!(
-            "SELECT set_config('app.tenant_id', '{}', true)",
+            "SET LOCAL app.tenant_id = '{}'",
             tenant.into_uuid().hyphenated()
         );
         self.begin(setting).await

@@ -5,7 +5,7 @@
 //! statement (row-level security reads it). sea-orm's transaction sends `BEGIN` on its own
 //! and waits, so the setting was a second round trip on every request — one of five on the
 //! order path. sqlx can begin with a statement of our choosing, and PostgreSQL runs
-//! `BEGIN; SELECT set_config(…)` sent as one simple query in one trip (`docs/adr/023`).
+//! `BEGIN; SET LOCAL app.tenant_id = …` sent as one simple query in one trip (`docs/adr/023`).
 //! [`Tx`] runs sea-orm's queries on that connection through sea-orm's [`ConnectionTrait`],
 //! so repositories do not see the difference.
 
@@ -68,8 +68,8 @@ impl Drop for PgTx {
 }
 
 impl Tx {
-    /// On PostgreSQL, `BEGIN` and `settings` (`SELECT set_config(…)` calls, without
-    /// parameters) in one round trip, on a connection of `pool`.
+    /// On PostgreSQL, `BEGIN` and `settings` (`SET LOCAL` statements, without parameters)
+    /// in one round trip, on a connection of `pool`.
     pub(crate) async fn begin_postgres(pool: &TxPool, settings: &str) -> Result<Self, DbErr> {
         let mut pooled = pool.get().await.map_err(acquire_err)?;
         // Until its transaction is answered, the connection's state is not known.
