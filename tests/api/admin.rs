@@ -125,6 +125,75 @@ async fn an_operator_sees_the_backlog_and_replays_dead_letters() {
     assert_eq!(unknown.assert_problem(404), "not-found");
 }
 
+/// The value of the one `/metrics` line that starts with `series` followed by a space.
+fn gauge(text: &str, series: &str) -> Option<i64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_report_every_database_pool_on_postgres() {
+    let app = spawn_app_with(
+        Backend::Postgres,
+        &[
+            ("TOTE_DATABASE_MAX_CONNECTIONS", "6"),
+            ("TOTE_DATABASE_BACKGROUND_CONNECTIONS", "3"),
+        ],
+    )
+    .await;
+    let seller = app.signup("Pools Co").await;
+    app.create_product(&seller, "A").await;
+    app.set_stock(&seller, "A", 5).await;
+    assert_eq!(
+        app.place_order(&seller, order_body(&[("A", 1)]))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let max = |pool: &str| {
+        gauge(
+            &text,
+            &format!("tote_db_pool_max_connections{{pool=\"{pool}\"}}"),
+        )
+    };
+    // Each pool with its own size: the requests' as configured, the background work's own,
+    // and sea-orm's for reads outside a transaction (at most 4).
+    assert_eq!(max("requests"), Some(6), "{text}");
+    assert_eq!(max("background"), Some(3), "{text}");
+    assert_eq!(max("reads"), Some(4), "{text}");
+    for pool in ["requests", "background", "reads"] {
+        let open = gauge(
+            &text,
+            &format!("tote_db_pool_connections{{pool=\"{pool}\"}}"),
+        );
+        let idle = gauge(
+            &text,
+            &format!("tote_db_pool_idle_connections{{pool=\"{pool}\"}}"),
+        );
+        assert!(
+            matches!((open, idle), (Some(o), Some(i)) if i <= o && o <= max(pool).unwrap()),
+            "{pool}: {text}"
+        );
+    }
+    // deadpool counts its waiters (a borrower whose connection is still being opened is one),
+    // sqlx does not, so `reads` has no such gauge.
+    for pool in ["requests", "background"] {
+        let waiting = gauge(&text, &format!("tote_db_pool_waiting{{pool=\"{pool}\"}}"));
+        assert!(matches!(waiting, Some(0..=6)), "{pool}: {text}");
+    }
+    assert_eq!(gauge(&text, "tote_db_pool_waiting{pool=\"reads\"}"), None);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_requests_by_route_and_orders_by_outcome() {
     let app = spawn_app(Backend::Sqlite).await;
@@ -166,7 +235,12 @@ async fn metrics_count_requests_by_route_and_orders_by_outcome() {
     );
     // Unknown paths are one label, not one per path.
     assert!(!text.contains("12345"));
-    assert!(text.contains("tote_db_pool_connections"));
+    // SQLite: one connection, sea-orm's, does everything.
+    assert!(
+        text.contains("tote_db_pool_max_connections{pool=\"reads\"} 1"),
+        "{text}"
+    );
+    assert!(!text.contains("pool=\"requests\""), "{text}");
 
     // The in-process relay publishes the order's event: its lag is measured; no consumer has
     // dead letters.

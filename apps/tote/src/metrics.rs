@@ -7,7 +7,7 @@ use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use prometheus::{
     Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
 };
-use sql::SqlStore;
+use sql::{PoolUse, SqlStore};
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
@@ -18,8 +18,10 @@ pub struct Metrics {
     pub reservations_refused: IntCounter,
     outbox_pending: IntGauge,
     outbox_oldest_age_seconds: IntGauge,
-    db_pool_size: IntGauge,
-    db_pool_idle: IntGauge,
+    db_pool_open: IntGaugeVec,
+    db_pool_idle: IntGaugeVec,
+    db_pool_max: IntGaugeVec,
+    db_pool_waiting: IntGaugeVec,
     publish_lag: Histogram,
     events_published: IntCounter,
     queue_messages: IntGaugeVec,
@@ -75,15 +77,29 @@ impl Metrics {
                 "outbox_oldest_pending_age_seconds",
                 "Age of the oldest unpublished event (0 when none)",
             )?,
-            db_pool_size: gauge(
+            db_pool_open: gauge_vec(
                 &registry,
                 "db_pool_connections",
-                "Open database connections",
+                "Open database connections, lent out or idle, by pool",
+                "pool",
             )?,
-            db_pool_idle: gauge(
+            db_pool_idle: gauge_vec(
                 &registry,
                 "db_pool_idle_connections",
-                "Idle database connections",
+                "Idle database connections, by pool",
+                "pool",
+            )?,
+            db_pool_max: gauge_vec(
+                &registry,
+                "db_pool_max_connections",
+                "The most connections a pool may open",
+                "pool",
+            )?,
+            db_pool_waiting: gauge_vec(
+                &registry,
+                "db_pool_waiting",
+                "Borrowers waiting for a connection, by pool (the transactions' pools)",
+                "pool",
             )?,
             publish_lag: {
                 let h = Histogram::with_opts(
@@ -212,8 +228,29 @@ impl Metrics {
         }
     }
 
-    /// Refreshes the gauges that are read from the database, every `every`.
-    pub fn spawn_sampler(&self, store: SqlStore, every: Duration) -> JoinHandle<()> {
+    /// One pool's gauges. `reads` is sea-orm's pool (reads outside a transaction, and all of
+    /// SQLite's work); on PostgreSQL the transactions run on pools of their own: `requests`
+    /// (the HTTP workers') and `background` (relay, consumers, pollers).
+    fn set_pool(&self, pool: &str, used: PoolUse) {
+        let gauge = |g: &IntGaugeVec, v: usize| g.with_label_values(&[pool]).set(v as i64);
+        gauge(&self.db_pool_open, used.open);
+        gauge(&self.db_pool_idle, used.idle);
+        gauge(&self.db_pool_max, used.max);
+        if let Some(waiting) = used.waiting {
+            gauge(&self.db_pool_waiting, waiting);
+        }
+    }
+
+    /// Refreshes the gauges that are read from the database, every `every`: the outbox from
+    /// `store`, sea-orm's pool (`reads`) from `store`, and each named store's transactions'
+    /// pool. Name a store only if its transactions have a pool of their own, or the pool
+    /// would be counted twice.
+    pub fn spawn_sampler(
+        &self,
+        store: SqlStore,
+        transactions: Vec<(&'static str, SqlStore)>,
+        every: Duration,
+    ) -> JoinHandle<()> {
         let metrics = self.clone();
         tokio::spawn(async move {
             loop {
@@ -224,9 +261,12 @@ impl Metrics {
                     }
                     Err(e) => tracing::warn!(error = %e, "metrics: cannot read the outbox backlog"),
                 }
-                let (size, idle) = store.pool_stats();
-                metrics.db_pool_size.set(i64::from(size));
-                metrics.db_pool_idle.set(idle as i64);
+                metrics.set_pool("reads", store.reads_pool_use());
+                for (name, pooled) in &transactions {
+                    if let Some(used) = pooled.transactions_pool_use() {
+                        metrics.set_pool(name, used);
+                    }
+                }
                 tokio::time::sleep(every).await;
             }
         })

@@ -140,7 +140,12 @@ impl Application {
             .amqp_url
             .is_none()
             .then(|| crate::hold_expiry::spawn(background.clone(), Duration::from_secs(5)));
-        let sampler = metrics.spawn_sampler(store.clone(), Duration::from_secs(5));
+        // The background store shares the requests' pool when given no connections of its own.
+        let mut pools = vec![("requests", store.clone())];
+        if settings.database_background_connections > 0 {
+            pools.push(("background", background.clone()));
+        }
+        let sampler = metrics.spawn_sampler(store.clone(), pools, Duration::from_secs(5));
         // Embedded, dead letters are this process's; with RabbitMQ the worker reports them.
         let dead_letter_sampler = settings.amqp_url.is_none().then(|| {
             metrics.spawn_broker_sampler(

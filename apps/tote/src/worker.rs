@@ -19,7 +19,12 @@ pub async fn run(settings: Settings) -> Result<(), StartupError> {
     let metrics = Metrics::new().map_err(|e| StartupError::Metrics(e.to_string()))?;
     let notifier = crate::startup::notifier(&settings)?;
     let (metrics_server, _) = serve_metrics(&settings, &metrics)?;
-    tasks.push(metrics.spawn_sampler(store.clone(), Duration::from_secs(5)));
+    // The worker's transactions are all background work.
+    tasks.push(metrics.spawn_sampler(
+        store.clone(),
+        vec![("background", store.clone())],
+        Duration::from_secs(5),
+    ));
     tasks.push(metrics.spawn_broker_sampler(
         store.clone(),
         settings.amqp_url.as_ref().map(|u| u.expose().to_owned()),

@@ -35,7 +35,7 @@ pub use audit::EXPORT_SECTIONS;
 pub use events::{DeadLetter, InboxTx, RelayRound};
 pub use outbox::OutboxRow;
 pub use pick_pack::{BinHolding, OrderAllocation, PutAwayFailure};
-pub use store::{SqlConfig, SqlStore};
+pub use store::{PoolUse, SqlConfig, SqlStore};
 pub use webhooks::{Delivery, DueDelivery};
 
 use kernel::StoreError;

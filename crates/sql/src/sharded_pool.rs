@@ -45,6 +45,8 @@ pub(crate) struct PoolStatus {
     pub(crate) max_size: usize,
     pub(crate) size: usize,
     pub(crate) available: usize,
+    /// Borrowers waiting for a connection (during the grace, or with the pool full).
+    pub(crate) waiting: usize,
 }
 
 /// How long a thread waits for its own shard before it opens a connection in another.
@@ -140,11 +142,13 @@ impl<M: Manager> Sharded<M> {
             max_size: 0,
             size: 0,
             available: 0,
+            waiting: 0,
         };
         for s in self.shards.iter().map(|s| s.status()) {
             sum.max_size += s.max_size;
             sum.size += s.size;
             sum.available += s.available;
+            sum.waiting += s.waiting;
         }
         sum
     }

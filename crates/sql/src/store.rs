@@ -14,6 +14,18 @@ use std::time::Duration;
 /// The setting of a transaction that sees every tenant (see `begin_all_tenants`).
 pub(crate) const SEE_ALL_TENANTS: &str = "SET LOCAL app.bypass_rls = 'on'";
 
+/// How full one connection pool is, for the `/metrics` gauges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    /// Connections open, lent out or idle.
+    pub open: usize,
+    pub idle: usize,
+    /// The most it may open.
+    pub max: usize,
+    /// Borrowers waiting for a connection, where the pool counts them.
+    pub waiting: Option<usize>,
+}
+
 /// How to reach the database.
 #[derive(Debug, Clone)]
 pub struct SqlConfig {
@@ -225,20 +237,44 @@ impl SqlStore {
         }
     }
 
-    /// Open and idle connections of the pools.
-    pub fn pool_stats(&self) -> (u32, usize) {
+    /// What sea-orm's pool (reads outside a transaction, and all of SQLite's work) holds now.
+    pub fn reads_pool_use(&self) -> PoolUse {
         match self.db.get_database_backend() {
             DatabaseBackend::Postgres => {
                 let pool = self.db.get_postgres_connection_pool();
-                let tx = self.tx_pool.as_ref().map(|p| p.status());
-                let (tx_size, tx_idle) = tx.map_or((0, 0), |s| (s.size, s.available));
-                (pool.size() + tx_size as u32, pool.num_idle() + tx_idle)
+                PoolUse {
+                    open: pool.size() as usize,
+                    idle: pool.num_idle(),
+                    max: pool.options().get_max_connections() as usize,
+                    // sqlx does not count its waiters.
+                    waiting: None,
+                }
             }
             _ => {
                 let pool = self.db.get_sqlite_connection_pool();
-                (pool.size(), pool.num_idle())
+                PoolUse {
+                    open: pool.size() as usize,
+                    idle: pool.num_idle(),
+                    max: pool.options().get_max_connections() as usize,
+                    waiting: None,
+                }
             }
         }
+    }
+
+    /// What this store's transactions' pool holds now, over all its shards; `None` on SQLite,
+    /// whose transactions run on [`reads_pool_use`](Self::reads_pool_use)'s one connection.
+    /// A store from [`with_own_pool`](Self::with_own_pool) reports its own pool here.
+    pub fn transactions_pool_use(&self) -> Option<PoolUse> {
+        self.tx_pool.as_ref().map(|pool| {
+            let s = pool.status();
+            PoolUse {
+                open: s.size,
+                idle: s.available,
+                max: s.max_size,
+                waiting: Some(s.waiting),
+            }
+        })
     }
 
     pub async fn close(self) -> Result<(), StoreError> {
