@@ -145,7 +145,9 @@ impl Application {
         if settings.database_background_connections > 0 {
             pools.push(("background", background.clone()));
         }
-        let sampler = metrics.spawn_sampler(store.clone(), pools, Duration::from_secs(5));
+        // Read through the background store: a borrow from the requests' pool on this runtime
+        // would open connections that then serve the HTTP workers from the wrong thread.
+        let sampler = metrics.spawn_sampler(background.clone(), pools, Duration::from_secs(5));
         // Embedded, dead letters are this process's; with RabbitMQ the worker reports them.
         let dead_letter_sampler = settings.amqp_url.is_none().then(|| {
             metrics.spawn_broker_sampler(
@@ -292,7 +294,13 @@ fn serve(
 ) -> std::io::Result<Server> {
     let http_metrics = state.metrics.http.clone();
     let state = web::Data::new(state);
+    // actix-web builds the app once on each worker's own thread, as it starts: each worker
+    // takes the next shard of the requests' pool (ADR 028).
+    let next_worker = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let server = HttpServer::new(move || {
+        SqlStore::bind_thread_to_shard(
+            next_worker.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        );
         App::new()
             .wrap(actix_web::middleware::from_fn(crate::guard::middleware))
             .wrap(TracingLogger::<crate::request_id::RootSpan>::new())

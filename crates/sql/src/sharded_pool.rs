@@ -13,6 +13,7 @@
 //! wait, on its own shard. The shards together hold as many connections as the pool was given.
 
 use deadpool::managed::{self, BuildError, Manager, Object, PoolError, TimeoutType, Timeouts};
+use std::cell::Cell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -55,10 +56,26 @@ const GRACE: Duration = Duration::from_millis(20);
 static NEXT_THREAD: AtomicUsize = AtomicUsize::new(0);
 
 thread_local! {
-    /// This thread's number, in the order threads first borrowed from a sharded pool. The
-    /// HTTP workers start together and borrow at once, so they take consecutive numbers and
-    /// with them distinct shards; where they do not, a shard serves two of them, as before.
-    static THREAD_NO: usize = NEXT_THREAD.fetch_add(1, Ordering::Relaxed);
+    /// This thread's number: as given by [`bind_thread`] (each HTTP worker, as it starts),
+    /// else taken in the order threads first borrow from a sharded pool.
+    static THREAD_NO: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+/// Makes this thread borrow from shard `index` (modulo the shards) of every sharded pool.
+/// Each HTTP worker calls it as it starts with its own index, so the workers have distinct
+/// shards even when some other thread borrowed between their first borrows.
+pub(crate) fn bind_thread(index: usize) {
+    THREAD_NO.with(|no| no.set(Some(index)));
+}
+
+fn thread_no() -> usize {
+    THREAD_NO.with(|no| {
+        no.get().unwrap_or_else(|| {
+            let taken = NEXT_THREAD.fetch_add(1, Ordering::Relaxed);
+            no.set(Some(taken));
+            taken
+        })
+    })
 }
 
 impl<M: Manager> Sharded<M> {
@@ -85,7 +102,7 @@ impl<M: Manager> Sharded<M> {
         if n == 1 {
             return self.shards[0].get().await;
         }
-        self.get_from(THREAD_NO.with(|no| *no) % n).await
+        self.get_from(thread_no() % n).await
     }
 
     /// A connection from shard `home` if one is free or may be opened there; else one open
@@ -230,6 +247,34 @@ mod tests {
         );
         assert_eq!(sizes(&pool(5, 0)), [5]);
         assert_eq!(pool(8, 3).status().max_size, 8);
+    }
+
+    #[test]
+    fn a_thread_bound_to_a_shard_borrows_from_it_first() {
+        let p = pool(6, 3);
+        let q = p.clone();
+        std::thread::spawn(move || {
+            bind_thread(5);
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let held = q.get().await.unwrap();
+                assert_eq!(opened(&q), [0, 0, 1], "5 modulo 3 shards");
+                drop(held);
+            });
+        })
+        .join()
+        .unwrap();
+        // Unbound threads still take numbers in turn.
+        let first = thread_no_of_a_new_thread();
+        assert!(thread_no_of_a_new_thread() > first);
+    }
+
+    /// The number an unbound thread takes at its first borrow.
+    fn thread_no_of_a_new_thread() -> usize {
+        std::thread::spawn(thread_no).join().unwrap()
     }
 
     #[tokio::test]

@@ -121,6 +121,14 @@ impl SqlStore {
         }
     }
 
+    /// Makes the calling thread borrow from shard `index` (modulo the shards) of every
+    /// sharded pool first. Each HTTP worker calls it with its own index as it starts, so that
+    /// no two workers share a shard because some other thread borrowed between their first
+    /// borrows. Threads that never call it are numbered as they first borrow.
+    pub fn bind_thread_to_shard(index: usize) {
+        crate::sharded_pool::bind_thread(index);
+    }
+
     /// How many shards the transactions' pool has (1 on SQLite).
     pub fn tx_pool_shards(&self) -> usize {
         self.tx_pool.as_ref().map_or(1, |p| p.shards())
