@@ -24,6 +24,7 @@ mod m20261201_000014_pick_pack;
 mod m20261201_000015_receiving_counts_qc;
 mod m20261201_000016_session_check;
 mod m20261201_000017_hot_path_tenant_keys;
+mod m20261204_000018_partial_email_index;
 
 // m20261123_000007..9 call `crate::apply_policies` (the 000006 one: policies, not forced) and
 // keep doing so; `SqlStore::migrate` re-applies the forced form after every run.
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000015_receiving_counts_qc::Migration),
             Box::new(m20261201_000016_session_check::Migration),
             Box::new(m20261201_000017_hot_path_tenant_keys::Migration),
+            Box::new(m20261204_000018_partial_email_index::Migration),
         ]
     }
 }
