@@ -467,6 +467,22 @@ async fn a_customer_e_mail_look_up_uses_the_index_of_orders_with_one(backend: Ba
                 .join("\n")
         }
         Backend::Sqlite => {
+            let definition = w
+                .store()
+                .connection()
+                .query_one(Statement::from_string(
+                    DbBackend::Sqlite,
+                    "SELECT sql FROM sqlite_master \
+                     WHERE type = 'index' AND name = 'ix_orders_tenant_email'",
+                ))
+                .await
+                .unwrap()
+                .expect("the index exists");
+            let definition: String = definition.try_get("", "sql").unwrap();
+            assert!(
+                definition.ends_with("WHERE customer_email IS NOT NULL"),
+                "{definition}"
+            );
             let rows = w
                 .store()
                 .connection()
