@@ -600,9 +600,11 @@ impl Report {
         let _ = writeln!(
             o,
             "One tenant with {} products and stock levels and {} orders (1–3 lines each; 72% allocated, \
-             8% partially allocated, 10% backordered, 10% cancelled) in database `{}`, {seed}. \
+             8% partially allocated, 10% backordered, 10% cancelled; half of them, the shop's, with a \
+             customer e-mail, about two orders per customer) in database `{}`, {seed}. \
              Requests are sent one at a time (latency, not throughput) to the in-process app; \
-             paging starts at random orders and follows `next_cursor` 5 pages deep.\n\n\
+             paging starts at random orders and follows `next_cursor` 5 pages deep; the searches pick a \
+             random SKU, a random customer's e-mail, and one random day of the 90-day history.\n\n\
              | Request | n | p50 ms | p95 ms | p99 ms | max ms | Errors | p95 ≤ {SCALE_P95_TARGET_MS} ms |\n\
              |---|---:|---:|---:|---:|---:|---:|---|",
             s.skus, s.orders, s.database

@@ -59,10 +59,28 @@ async fn measure(seeded: &Seeded, requests: usize) -> Result<Vec<ReadResult>> {
     };
     let pool = pg::pool(&seeded.url, 1).await?;
     let ids = scale_seed::sample_order_ids(&pool, seeded.tenant, requests).await?;
+    let (first, last) = scale_seed::created_span(&pool, seeded.tenant).await?;
     pool.close().await;
     let mut rng = StdRng::seed_from_u64(99);
     let skus: Vec<String> = (0..requests)
         .map(|_| scale_seed::sku_name(rng.random_range(0..seeded.skus.max(1))))
+        .collect();
+    let emails: Vec<String> = (0..requests)
+        .filter_map(|_| {
+            scale_seed::customer_email(rng.random_range(0..(seeded.orders / 2).max(1)) * 2)
+        })
+        .collect();
+    // One day of the seeded history, anywhere in it: "what the shop sold on the 3rd".
+    let days = (last - first).num_days().max(1);
+    let windows: Vec<(String, String)> = (0..requests)
+        .map(|_| {
+            let from = first + chrono::Duration::days(rng.random_range(0..days));
+            let to = from + chrono::Duration::days(1);
+            let rfc = |t: chrono::DateTime<chrono::Utc>| {
+                t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            };
+            (rfc(from), rfc(to))
+        })
         .collect();
     let walks = requests.div_ceil(5);
     let mut reads = Vec::new();
@@ -97,6 +115,38 @@ async fn measure(seeded: &Seeded, requests: usize) -> Result<Vec<ReadResult>> {
         repeat(&api, "GET /orders/{random id}", ids.len(), |i| {
             format!("/api/v1/orders/{}", ids[i])
         })
+        .await,
+    );
+    reads.push(
+        repeat(
+            &api,
+            "GET /orders?sku={random sku}&limit=50",
+            skus.len(),
+            |i| format!("/api/v1/orders?sku={}&limit=50", skus[i]),
+        )
+        .await,
+    );
+    reads.push(
+        repeat(
+            &api,
+            "GET /orders?customer_email={a customer}&limit=50",
+            emails.len(),
+            |i| format!("/api/v1/orders?customer_email={}&limit=50", emails[i]),
+        )
+        .await,
+    );
+    reads.push(
+        repeat(
+            &api,
+            "GET /orders?channel=shopify&created_from={day}&created_before={next day}&limit=50",
+            windows.len(),
+            |i| {
+                let (from, to) = &windows[i];
+                format!(
+                    "/api/v1/orders?channel=shopify&created_from={from}&created_before={to}&limit=50"
+                )
+            },
+        )
         .await,
     );
     reads.push(

@@ -45,10 +45,21 @@ pub fn sku_name(index: u64) -> String {
     format!("SKU-{:07}", index + 1)
 }
 
+/// Customers buying through the shop; each has about two of its orders.
+const SHOP_CUSTOMERS: u64 = 250_000;
+
+/// The ship-to e-mail of the `index`th seeded order: shop orders (even indexes) carry one,
+/// API orders none, as marketplace orders often come without.
+pub fn customer_email(index: u64) -> Option<String> {
+    index
+        .is_multiple_of(2)
+        .then(|| format!("customer{}@example.com", (index / 2) % SHOP_CUSTOMERS))
+}
+
 fn marker(spec: &ScaleSpec) -> String {
     format!(
-        // v2: stock per warehouse (schema 000004).
-        "Tote bench scale v2: {} orders, {} SKUs",
+        // v2: stock per warehouse (schema 000004). v3: customer e-mails on shop orders.
+        "Tote bench scale v3: {} orders, {} SKUs",
         spec.orders, spec.skus
     )
 }
@@ -280,7 +291,7 @@ async fn copy_orders(url: &str, tenant: Uuid, spec: &ScaleSpec) -> Result<Vec<i6
     let (lines_tx, lines_rx) = mpsc::channel::<Vec<u8>>(4);
     let orders_copy = tokio::spawn(copy_from(
         url.to_owned(),
-        "COPY orders (id, tenant_id, channel, external_id, status, allow_backorder, ship_to, currency, total_minor, version, created_at, updated_at) FROM STDIN",
+        "COPY orders (id, tenant_id, channel, external_id, status, allow_backorder, ship_to, currency, total_minor, version, created_at, updated_at, customer_email) FROM STDIN",
         orders_rx,
     ));
     let lines_copy = tokio::spawn(copy_from(
@@ -365,11 +376,16 @@ fn generate_orders(
             ("api", "\\N".to_owned())
         };
         let version = if status == "cancelled" { 2 } else { 1 };
+        let email = customer_email(i);
+        let (email_json, email_column) = match &email {
+            Some(e) => (format!("\"{e}\""), e.as_str()),
+            None => ("null".to_owned(), "\\N"),
+        };
         let _ = writeln!(
             obuf,
             "{id}\t{tenant}\t{channel}\t{external}\t{status}\ttrue\t\
-             {{\"name\": \"Customer {i}\", \"company\": null, \"line1\": \"{} High Street\", \"line2\": null, \"city\": \"London\", \"region\": null, \"postal_code\": \"SW1A 1AA\", \"country\": \"GB\", \"phone\": null, \"email\": null}}\t\
-             USD\t{total}\t{version}\t{at}\t{at}",
+             {{\"name\": \"Customer {i}\", \"company\": null, \"line1\": \"{} High Street\", \"line2\": null, \"city\": \"London\", \"region\": null, \"postal_code\": \"SW1A 1AA\", \"country\": \"GB\", \"phone\": null, \"email\": {email_json}}}\t\
+             USD\t{total}\t{version}\t{at}\t{at}\t{email_column}",
             i % 300 + 1
         );
         if (i + 1) % BATCH == 0 || i + 1 == orders {
@@ -460,6 +476,15 @@ async fn copy_catalogue(url: &str, tenant: Uuid, reserved: &[i64]) -> Result<()>
 }
 
 /// Picks `count` random existing order ids, for `GET /orders/{id}`.
+/// When the tenant's first and last orders were placed.
+pub async fn created_span(pool: &PgPool, tenant: Uuid) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
+    sqlx::query_as("SELECT min(created_at), max(created_at) FROM orders WHERE tenant_id = $1")
+        .bind(tenant)
+        .fetch_one(pool)
+        .await
+        .context(|| "reading when the seeded orders were placed".to_owned())
+}
+
 pub async fn sample_order_ids(pool: &PgPool, tenant: Uuid, count: usize) -> Result<Vec<Uuid>> {
     let rows: Vec<(Uuid,)> =
         sqlx::query_as("SELECT id FROM orders WHERE tenant_id = $1 ORDER BY random() LIMIT $2")

@@ -64,7 +64,7 @@ where
     ) -> Result<Placement, OrderError> {
         let now = self.clock.now();
         let hold = draft.hold_id;
-        let order = draft.validate(OrderId::new(), ctx.tenant_id, now)?;
+        let order = draft.validate(OrderId::at(now), ctx.tenant_id, now)?;
         let external = order
             .external_id
             .clone()

@@ -75,11 +75,22 @@ fn filtered(tenant: TenantId, f: &OrderFilter) -> sea_orm::Select<order_row::Ent
     if let Some(channel) = &f.channel {
         q = q.filter(order_row::Column::Channel.eq(channel.as_str()));
     }
+    // An order's id carries its creation millisecond (`OrderId::at`), so a time window is also
+    // an id range: the list walks only that range of its id-ordered index instead of every
+    // newer order (docs/adr/029). The slack covers ids made before that, a moment apart.
+    let slack = chrono::Duration::minutes(1);
     if let Some(from) = f.created_from {
         q = q.filter(order_row::Column::CreatedAt.gte(from));
+        if let Some(lower) = from.checked_sub_signed(slack) {
+            q = q.filter(order_row::Column::Id.gte(OrderId::floor_of(lower)));
+        }
     }
     if let Some(before) = f.created_before {
         q = q.filter(order_row::Column::CreatedAt.lt(before));
+        let past = slack + chrono::Duration::milliseconds(1);
+        if let Some(upper) = before.checked_add_signed(past) {
+            q = q.filter(order_row::Column::Id.lt(OrderId::floor_of(upper)));
+        }
     }
     if let Some(sku) = &f.sku {
         q = q.filter(with_line(

@@ -4,11 +4,13 @@
 
 mod support;
 
+use chrono::Utc;
 use inventory::NewWarehouse;
 use inventory::routing::{RoutingChange, WarehouseRoute};
 use inventory::service::ReceiveStock;
-use kernel::{PageRequest, RequestContext, Sku};
+use kernel::{FixedClock, PageRequest, RequestContext, Sku};
 use order::ports::{OrderFilter, OrderQueries, OrderSort};
+use order::service::OrderService;
 use order::{NewOrder, OrderChanges, OrderStatus, ServiceLevel};
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 use std::sync::Arc;
@@ -23,6 +25,7 @@ on_both_databases!(
     orders_are_searchable_and_the_queue_pages_in_ship_by_order,
     the_timeline_shows_every_status_change_and_event,
     a_customer_e_mail_look_up_uses_the_index_of_orders_with_one,
+    a_created_window_lists_exactly_the_orders_placed_in_it,
 );
 
 fn sku(s: &str) -> Sku {
@@ -499,4 +502,49 @@ async fn a_customer_e_mail_look_up_uses_the_index_of_orders_with_one(backend: Ba
         }
     };
     assert!(plan.contains("ix_orders_tenant_email"), "{plan}");
+}
+
+async fn a_created_window_lists_exactly_the_orders_placed_in_it(backend: Backend) {
+    let w = World::new(backend).await;
+    let ctx = w.tenant().await;
+    w.product_with_stock(&ctx, "A", 10).await;
+    let start = Utc::now() - chrono::Duration::days(30);
+    let clock = FixedClock::at(start);
+    let orders = OrderService::new(w.store().clone(), w.store().clone(), clock.clone());
+    let mut placed = Vec::new();
+    for _ in 0..3 {
+        let p = orders
+            .place(&ctx, order_of(&[("A", 1)]), None)
+            .await
+            .unwrap();
+        placed.push((p.order().id, p.order().created_at));
+        clock.advance(chrono::Duration::days(1));
+    }
+    let window = |from, before| {
+        let (w, ctx) = (&w, &ctx);
+        async move {
+            let filter = OrderFilter {
+                created_from: from,
+                created_before: before,
+                ..Default::default()
+            };
+            let page = PageRequest::new(None, Some(10));
+            let found = w
+                .store()
+                .list(ctx.tenant_id, &filter, OrderSort::Newest, page);
+            let found = found.await.unwrap().items;
+            found.iter().map(|o| o.id).collect::<Vec<_>>()
+        }
+    };
+    let [(first, first_at), (second, second_at), (third, third_at)] = placed[..] else {
+        unreachable!()
+    };
+    // From is inclusive, before exclusive, to the microsecond.
+    assert_eq!(window(Some(second_at), Some(third_at)).await, vec![second]);
+    let just_after = second_at + chrono::Duration::microseconds(1);
+    assert_eq!(window(Some(just_after), Some(third_at)).await, vec![]);
+    assert_eq!(window(None, Some(second_at)).await, vec![first]);
+    assert_eq!(window(Some(second_at), None).await, vec![third, second]);
+    let ever = window(Some(first_at - chrono::Duration::days(1)), Some(Utc::now())).await;
+    assert_eq!(ever, vec![third, second, first]);
 }

@@ -70,7 +70,7 @@ where
                     })
                     .collect(),
             };
-            let mut replacement = draft.validate(OrderId::new(), ctx.tenant_id, now)?;
+            let mut replacement = draft.validate(OrderId::at(now), ctx.tenant_id, now)?;
             let stock = tx
                 .reserve_lines(&stock_request(ctx, &replacement, now))
                 .await?;
