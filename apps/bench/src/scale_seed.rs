@@ -475,7 +475,6 @@ async fn copy_catalogue(url: &str, tenant: Uuid, reserved: &[i64]) -> Result<()>
     Ok(())
 }
 
-/// Picks `count` random existing order ids, for `GET /orders/{id}`.
 /// When the tenant's first and last orders were placed.
 pub async fn created_span(pool: &PgPool, tenant: Uuid) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
     sqlx::query_as("SELECT min(created_at), max(created_at) FROM orders WHERE tenant_id = $1")
@@ -485,6 +484,7 @@ pub async fn created_span(pool: &PgPool, tenant: Uuid) -> Result<(DateTime<Utc>,
         .context(|| "reading when the seeded orders were placed".to_owned())
 }
 
+/// Picks `count` random existing order ids, for `GET /orders/{id}`.
 pub async fn sample_order_ids(pool: &PgPool, tenant: Uuid, count: usize) -> Result<Vec<Uuid>> {
     let rows: Vec<(Uuid,)> =
         sqlx::query_as("SELECT id FROM orders WHERE tenant_id = $1 ORDER BY random() LIMIT $2")
